@@ -1,0 +1,5 @@
+//! The `strass` command; see `strass --help`.
+
+fn main() -> std::process::ExitCode {
+    strass::cli::run()
+}
