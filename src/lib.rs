@@ -12,9 +12,12 @@
 //! * [`plan`]: compiles a verified scheme into an addition schedule.
 //! * [`kernel`]: [`strassen_mul`] and the configurable [`Engine`].
 //! * [`train`]: learns bilinear schemes from random matrix products.
+//! * `blas` (feature `openblas`): the system OpenBLAS, as leaf GEMM and baseline.
 //! * [`tune`]: the per-machine cutoff file written by `strass tune`.
 //! * [`cli`]: the `strass` command.
 
+#[cfg(feature = "openblas")]
+pub mod blas;
 pub mod cli;
 pub mod error;
 pub mod kernel;
