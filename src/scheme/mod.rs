@@ -4,20 +4,24 @@
 //! `M_r = (sum_j u[r][j] a_j) * (sum_j v[r][j] b_j)` and `c_i = sum_r w[i][r] M_r`, where A, B and
 //! C are indexed row-major. See `../DESIGN.md` and [`verify`] for the exact check.
 
+pub mod brent;
+pub mod equiv;
+pub mod expand;
+pub mod format;
 mod io;
+pub mod kron;
+mod shipped;
 pub mod verify;
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+pub use equiv::{canonical_form, equivalent, match_strassen, StrassenMatch};
+pub use expand::{expansion_errors, ExpansionError};
+pub use format::{FieldProblem, FORMAT, MAX_COEFF, MAX_DIM};
+pub use kron::kron;
+pub use shipped::shipped_names;
 pub use verify::{FailedEquation, Verdict};
-
-/// The format tag every scheme file carries.
-pub const FORMAT: &str = "strass-scheme/1";
-
-/// Largest absolute coefficient a scheme file may hold. Published schemes use at most a few units;
-/// anything beyond this is treated as a corrupt file.
-pub const MAX_COEFF: i64 = 1 << 20;
 
 /// A bilinear scheme `<m,k,n;rank>` with integer coefficients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,11 +72,16 @@ pub enum SchemeError {
         path: PathBuf,
         /// The offending field, e.g. `u[3][1]`.
         field: String,
+        /// The class of problem (one per class of malformed file).
+        kind: FieldProblem,
         /// What is wrong with it.
         problem: String,
     },
     /// The scheme is well-formed but does not compute the matrix product.
-    #[error("{name}: not a valid <{m},{k},{n}> scheme: {failed} of {total} Brent equations fail")]
+    #[error(
+        "{name}: not a valid <{m},{k},{n}> scheme: {failed} of {total} Brent equations fail; first: {}",
+        first.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+    )]
     Invalid {
         /// Scheme name.
         name: String,
@@ -86,7 +95,13 @@ pub enum SchemeError {
         failed: usize,
         /// Number of equations.
         total: usize,
+        /// The first few failing equations.
+        first: Vec<FailedEquation>,
     },
+    /// An operation on schemes was called with arguments that do not fit (e.g. a permutation of
+    /// the wrong length).
+    #[error("{0}")]
+    Argument(String),
     /// A file in another published format could not be imported.
     #[error("{}: {problem}", path.display())]
     Import {
@@ -152,6 +167,7 @@ impl Scheme {
                 n: self.n,
                 failed: v.failed_count,
                 total: v.total,
+                first: v.failed,
             })
         }
     }

@@ -3,9 +3,11 @@
 //! With A indexed `(i,p)`, B indexed `(q,j)` and C indexed `(s,t)`, the scheme computes the matrix
 //! product iff for every such index triple
 //! `sum_r u[r][(i,p)] * v[r][(q,j)] * w[(s,t)][r] = [p == q] [i == s] [j == t]`.
-//! All arithmetic is checked `i128`; an overflow counts as a failure of that equation.
+//! All arithmetic is checked `i128`; an overflow counts as a failure of that equation. The check
+//! itself is [`super::brent::check`], which `build.rs` also runs on every shipped scheme.
 
-use super::Scheme;
+use super::{brent, Scheme};
+use std::fmt;
 
 /// One Brent equation that does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -22,6 +24,20 @@ pub struct FailedEquation {
     pub expected: i128,
 }
 
+impl fmt::Display for FailedEquation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let got = match self.got {
+            Some(g) => g.to_string(),
+            None => "overflow".into(),
+        };
+        write!(
+            f,
+            "a{:?} b{:?} c{:?}: sum_r u*v*w = {got}, expected {}",
+            self.a, self.b, self.c, self.expected
+        )
+    }
+}
+
 /// The outcome of [`verify`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Verdict {
@@ -29,7 +45,7 @@ pub struct Verdict {
     pub total: usize,
     /// Number of failing equations.
     pub failed_count: usize,
-    /// The first few failing equations (at most [`MAX_REPORTED`]).
+    /// The first few failing equations (at most [`MAX_REPORTED`]), in index order.
     pub failed: Vec<FailedEquation>,
 }
 
@@ -46,42 +62,20 @@ impl Verdict {
 /// Evaluates every Brent equation of `s` exactly.
 pub fn verify(s: &Scheme) -> Verdict {
     let (m, k, n) = (s.m, s.k, s.n);
-    let mut verdict = Verdict {
-        total: (m * k) * (k * n) * (m * n),
-        failed_count: 0,
-        failed: Vec::new(),
-    };
-    for ia in 0..m * k {
-        let (i, p) = (ia / k, ia % k);
-        for ib in 0..k * n {
-            let (q, j) = (ib / n, ib % n);
-            for ic in 0..m * n {
-                let (si, t) = (ic / n, ic % n);
-                let mut acc: Option<i128> = Some(0);
-                for r in 0..s.rank {
-                    let term = (s.u[r][ia] as i128)
-                        .checked_mul(s.v[r][ib] as i128)
-                        .and_then(|x| x.checked_mul(s.w[ic][r] as i128));
-                    acc = match (acc, term) {
-                        (Some(a), Some(t)) => a.checked_add(t),
-                        _ => None,
-                    };
-                }
-                let expected = i128::from(p == q && i == si && j == t);
-                if acc != Some(expected) {
-                    verdict.failed_count += 1;
-                    if verdict.failed.len() < MAX_REPORTED {
-                        verdict.failed.push(FailedEquation {
-                            a: (i, p),
-                            b: (q, j),
-                            c: (si, t),
-                            got: acc,
-                            expected,
-                        });
-                    }
-                }
-            }
-        }
+    let raw = brent::check((m, k, n), &s.u, &s.v, &s.w, MAX_REPORTED);
+    Verdict {
+        total: raw.total,
+        failed_count: raw.failed_count,
+        failed: raw
+            .first
+            .iter()
+            .map(|f| FailedEquation {
+                a: (f.ia / k, f.ia % k),
+                b: (f.ib / n, f.ib % n),
+                c: (f.ic / n, f.ic % n),
+                got: f.got,
+                expected: f.expected,
+            })
+            .collect(),
     }
-    verdict
 }
