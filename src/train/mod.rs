@@ -1,4 +1,23 @@
-//! Learning bilinear schemes from random matrix products. (Filled in by the training issue.)
+//! Learning bilinear schemes from random matrix products.
+//!
+//! The pipeline of one run (see [`protocol`]): random data from the seed ([`data`]) -> the
+//! rank-R bilinear model ([`model`]) trained by AdamW ([`adamw`]) -> pruning and discretisation
+//! ([`discretise`]) -> exact verification -> a per-run record ([`protocol::RunRecord`]) with the
+//! metrics of [`metrics`]. On top: studies over grids of settings ([`study`]) with their
+//! statistics ([`stats`]), diagnostics of fragility, permutations and gradient noise
+//! ([`diagnostics`]), and the comparison with the published claims ([`report`]).
+
+pub mod adamw;
+pub mod data;
+pub mod discretise;
+pub mod metrics;
+pub mod model;
+pub mod protocol;
+
+pub use protocol::{run, Fallback, Objective, RunOutput, RunRecord, TrainSettings};
+
+use crate::scheme::Scheme;
+use serde_json::{json, Value};
 
 /// Errors that stop training or a study from running.
 #[derive(Debug, thiserror::Error)]
@@ -6,4 +25,95 @@ pub enum TrainError {
     /// Invalid settings.
     #[error("invalid training settings: {0}")]
     Settings(String),
+}
+
+/// Structural analysis of a discretised scheme, for the run record.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Match with Strassen (`null` if none).
+    pub strassen_match: Value,
+    /// Expansion errors up to 64 x 64.
+    pub expansion_errors: Value,
+}
+
+/// Analyses `scheme` (exact or not). Not yet connected to the scheme module's equivalence and
+/// expansion tools: both fields are `null` until then.
+pub fn analyse(_scheme: &Scheme, _seed: u64) -> Analysis {
+    Analysis {
+        strassen_match: Value::Null,
+        expansion_errors: Value::Null,
+    }
+}
+
+/// Strassen's scheme as shipped in `kernels/strassen.json`.
+pub fn canonical_strassen() -> Scheme {
+    Scheme::from_json_str(
+        include_str!("../../kernels/strassen.json"),
+        std::path::Path::new("kernels/strassen.json"),
+    )
+    .expect("the shipped Strassen scheme parses")
+}
+
+/// The scheme a run writes, if any, and updates the record's fallback fields.
+///
+/// * Success: the learned scheme, named `name`, with provenance `source: "training"`, every
+///   setting and the metrics (nothing time-dependent, so the file is reproducible bit for bit).
+/// * Failure with [`Fallback::Canonical`]: Strassen's scheme with provenance
+///   `source: "fallback"`; the record says `fallback_used: true` and `success: false`.
+/// * Failure otherwise: nothing.
+pub fn output_scheme(out: &mut RunOutput, name: &str) -> Option<Scheme> {
+    let rec = &mut out.record;
+    let chosen = match rec.settings.rounding {
+        discretise::Rounding::Plain => &out.plain,
+        discretise::Rounding::Balanced => &out.balanced,
+    };
+    if rec.exact {
+        let mut s = chosen.scheme.clone();
+        s.name = name.to_string();
+        s.provenance = json!({
+            "source": "training",
+            "generator": format!("strass {}", env!("CARGO_PKG_VERSION")),
+            "protocol": rec.settings.protocol,
+            "seed": rec.settings.seed,
+            "settings": rec.settings,
+            "metrics": {
+                "attempts": rec.attempts,
+                "delta": rec.delta,
+                "delta_plain": rec.delta_plain,
+                "delta_balanced": rec.delta_balanced,
+                "tensor_loss_full": rec.tensor_loss_full,
+                "tensor_loss_pruned": rec.tensor_loss_pruned,
+                "final_train_loss": rec.train_loss.last,
+                "final_test_loss": rec.test_loss.last,
+                "verdict_plain": rec.verdict_plain,
+                "verdict_balanced": rec.verdict_balanced,
+                "nonzeros": rec.nonzeros,
+                "strassen_match": rec.strassen_match,
+            },
+        });
+        return Some(s);
+    }
+    rec.success = false;
+    match rec.settings.fallback {
+        Fallback::None => None,
+        Fallback::Canonical => {
+            rec.fallback_used = true;
+            let mut s = canonical_strassen();
+            s.name = name.to_string();
+            s.provenance = json!({
+                "source": "fallback",
+                "reason": "training did not end in an exact scheme; this is Strassen's literature scheme, not a learned one",
+                "protocol": rec.settings.protocol,
+                "seed": rec.settings.seed,
+                "settings": rec.settings,
+                "failed_run": {
+                    "attempts": rec.attempts,
+                    "delta": rec.delta,
+                    "verdict_plain": rec.verdict_plain,
+                    "verdict_balanced": rec.verdict_balanced,
+                },
+            });
+            Some(s)
+        }
+    }
 }
