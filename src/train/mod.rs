@@ -36,22 +36,30 @@ pub struct Analysis {
     pub expansion_errors: Value,
 }
 
-/// Analyses `scheme` (exact or not). Not yet connected to the scheme module's equivalence and
-/// expansion tools: both fields are `null` until then.
-pub fn analyse(_scheme: &Scheme, _seed: u64) -> Analysis {
+/// Size up to which [`analyse`] measures expansion errors.
+pub const EXPANSION_MAX_SIZE: usize = 64;
+
+/// Analyses a discretised scheme: its slot-permutation and sign match with Strassen
+/// ([`crate::scheme::match_strassen`]) and the relative errors of applying it recursively to
+/// random matrices up to 64 x 64 ([`crate::scheme::expansion_errors`], seeded with `seed`).
+pub fn analyse(scheme: &Scheme, seed: u64) -> Analysis {
+    let strassen_match = match crate::scheme::match_strassen(scheme) {
+        Some(m) => serde_json::to_value(m).expect("matches serialise"),
+        None => Value::Null,
+    };
+    let expansion_errors = match crate::scheme::expansion_errors(scheme, EXPANSION_MAX_SIZE, seed) {
+        Ok(e) => serde_json::to_value(e).expect("errors serialise"),
+        Err(e) => json!({ "error": e.to_string() }),
+    };
     Analysis {
-        strassen_match: Value::Null,
-        expansion_errors: Value::Null,
+        strassen_match,
+        expansion_errors,
     }
 }
 
 /// Strassen's scheme as shipped in `kernels/strassen.json`.
 pub fn canonical_strassen() -> Scheme {
-    Scheme::from_json_str(
-        include_str!("../../kernels/strassen.json"),
-        std::path::Path::new("kernels/strassen.json"),
-    )
-    .expect("the shipped Strassen scheme parses")
+    Scheme::strassen()
 }
 
 /// The scheme a run writes, if any, and updates the record's fallback fields.
