@@ -14,6 +14,7 @@
 //! * [`train`]: learns bilinear schemes from random matrix products.
 //! * `blas` (feature `openblas`): the system OpenBLAS, as leaf GEMM and baseline.
 //! * [`tune`]: the per-machine cutoff file written by `strass tune`.
+//! * [`machine`]: the machine description recorded with every benchmark result.
 //! * [`cli`]: the `strass` command.
 
 #[cfg(feature = "openblas")]
@@ -21,6 +22,7 @@ pub mod blas;
 pub mod cli;
 pub mod error;
 pub mod kernel;
+pub mod machine;
 pub mod plan;
 pub mod scheme;
 pub mod train;
