@@ -1,19 +1,332 @@
-//! Scheme commands (verify, import).
+//! Scheme commands: `strass verify FILE...` and `strass import FILE --out OUT.json`.
+//!
+//! Exit status of `verify`: 0 when every file is a well-formed, exactly valid scheme; 1 when
+//! some file is a well-formed scheme that fails the Brent equations; 2 when some file cannot be
+//! read or parsed (each such file gets a one-line reason on standard error).
 
+use crate::scheme::{
+    equivalent, expansion_errors, import, match_strassen, shipped_names, ExpansionError,
+    StrassenMatch, Verdict,
+};
+use crate::Scheme;
 use clap::Subcommand;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Scheme commands (verify, import).
 #[derive(Debug, Subcommand)]
 pub enum SchemeCommand {
-    /// Placeholder until this stage's commands land.
-    #[command(hide = true, name = "__schemes")]
-    Placeholder,
+    /// Verify scheme files exactly (Brent equations) and report shape, rank, nonzeros, the
+    /// structural match with Strassen, and the numeric expansion error per recursion level.
+    /// Exit status: 0 all valid, 1 some scheme invalid, 2 some file malformed or unreadable.
+    Verify {
+        /// `strass-scheme/1` JSON files, e.g. `kernels/*.json`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Machine-readable output: one JSON array with an object per file.
+        #[arg(long)]
+        json: bool,
+        /// Largest matrix side for the numeric expansion (recursion down to 1x1 blocks).
+        #[arg(long, default_value_t = 64)]
+        max_size: usize,
+        /// Seed of the random matrices of the numeric expansion.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Convert a published scheme (fast-matmul text file, or AlphaTensor .npz with --key) to
+    /// `strass-scheme/1`, verify it exactly, and write it only if it is valid.
+    Import {
+        /// The file to import: fast-matmul text (e.g. `strassen`, `grey323-15-89`) or an
+        /// AlphaTensor `factorizations_r.npz`.
+        file: PathBuf,
+        /// Where to write the `strass-scheme/1` JSON.
+        #[arg(long)]
+        out: PathBuf,
+        /// For .npz archives: which scheme, as `m,k,n` (e.g. `2,2,2`).
+        #[arg(long)]
+        key: Option<String>,
+        /// Name to record in the file (default: derived from the input).
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 /// Runs one of these commands.
 pub fn run(cmd: SchemeCommand) -> crate::Result<ExitCode> {
     match cmd {
-        SchemeCommand::Placeholder => Err(crate::Error::Config("not implemented yet".into())),
+        SchemeCommand::Verify {
+            files,
+            json,
+            max_size,
+            seed,
+        } => verify(&files, json, max_size, seed),
+        SchemeCommand::Import {
+            file,
+            out,
+            key,
+            name,
+        } => import_file(&file, &out, key.as_deref(), name.as_deref()),
     }
+}
+
+/// What `strass verify` found about one file.
+#[derive(Debug, Serialize)]
+struct FileReport {
+    file: String,
+    /// `valid`, `invalid` or `malformed`.
+    status: &'static str,
+    /// Why the file could not be loaded (malformed only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheme: Option<SchemeReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct SchemeReport {
+    name: String,
+    m: usize,
+    k: usize,
+    n: usize,
+    rank: usize,
+    nonzeros: usize,
+    verdict: Verdict,
+    /// Slot permutation and signs onto Strassen, if it is Strassen up to those.
+    strassen_match: Option<StrassenMatch>,
+    /// Shipped schemes equal to this one up to slot order and sign gauge.
+    same_as_shipped: Vec<String>,
+    expansion: Vec<ExpansionError>,
+    /// Why there is no expansion table (e.g. a block larger than --max-size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expansion_note: Option<String>,
+}
+
+fn report_scheme(s: &Scheme, max_size: usize, seed: u64) -> SchemeReport {
+    let verdict = s.verify();
+    let same_as_shipped = shipped_names()
+        .iter()
+        .filter_map(|&n| {
+            Scheme::shipped(n)
+                .filter(|t| equivalent(s, t))
+                .map(|_| n.to_string())
+        })
+        .collect();
+    let (expansion, expansion_note) = match expansion_errors(s, max_size, seed) {
+        Ok(e) => (e, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    SchemeReport {
+        name: s.name.clone(),
+        m: s.m,
+        k: s.k,
+        n: s.n,
+        rank: s.rank,
+        nonzeros: s.nonzeros(),
+        verdict,
+        strassen_match: match_strassen(s),
+        same_as_shipped,
+        expansion,
+        expansion_note,
+    }
+}
+
+fn print_human(r: &FileReport, seed: u64) {
+    let Some(s) = &r.scheme else {
+        return;
+    };
+    println!(
+        "{}: {} <{},{},{};{}>, {} nonzeros",
+        r.file, s.name, s.m, s.k, s.n, s.rank, s.nonzeros
+    );
+    let v = &s.verdict;
+    if v.is_valid() {
+        println!("  exact:      valid (all {} Brent equations hold)", v.total);
+    } else {
+        println!(
+            "  exact:      INVALID: {} of {} Brent equations fail; first {}:",
+            v.failed_count,
+            v.total,
+            v.failed.len()
+        );
+        for f in &v.failed {
+            println!("    {f}");
+        }
+    }
+    let strassen = match &s.strassen_match {
+        Some(m) => {
+            let signs: Vec<String> = m
+                .signs
+                .iter()
+                .map(|&(a, b, c)| {
+                    let ch = |x: i8| if x > 0 { '+' } else { '-' };
+                    format!("{}{}{}", ch(a), ch(b), ch(c))
+                })
+                .collect();
+            format!(
+                "Strassen's scheme: Strassen slot t = this slot {:?}, signs (u,v,w) {}",
+                m.perm,
+                signs.join(" ")
+            )
+        }
+        None if (s.m, s.k, s.n, s.rank) == (2, 2, 2, 7) => {
+            "not Strassen's up to slot order and signs".to_string()
+        }
+        None => "not <2,2,2;7>".to_string(),
+    };
+    println!("  structure:  {strassen}");
+    if !s.same_as_shipped.is_empty() {
+        println!(
+            "  equal up to slot order and signs to shipped: {}",
+            s.same_as_shipped.join(", ")
+        );
+    }
+    if let Some(note) = &s.expansion_note {
+        println!("  expansion:  none ({note})");
+    } else {
+        println!("  expansion (random N(0,1) operands, seed {seed}, scheme applied down to 1x1):");
+        println!(
+            "    {:>14}  {:>6}  {:>10}",
+            "m x k x n", "levels", "rel. error"
+        );
+        for e in &s.expansion {
+            println!(
+                "    {:>14}  {:>6}  {:>10.2e}",
+                format!("{}x{}x{}", e.m, e.k, e.n),
+                e.levels,
+                e.rel_error
+            );
+        }
+    }
+}
+
+fn verify(files: &[PathBuf], json: bool, max_size: usize, seed: u64) -> crate::Result<ExitCode> {
+    let mut reports = Vec::new();
+    let (mut invalid, mut malformed) = (0, 0);
+    for (i, f) in files.iter().enumerate() {
+        let file = f.display().to_string();
+        let r = match Scheme::load(f) {
+            Err(e) => {
+                malformed += 1;
+                let msg = e.to_string().replace('\n', " ");
+                if !json {
+                    eprintln!("strass: malformed: {msg}");
+                }
+                FileReport {
+                    file,
+                    status: "malformed",
+                    error: Some(msg),
+                    scheme: None,
+                }
+            }
+            Ok(s) => {
+                let rep = report_scheme(&s, max_size, seed);
+                let valid = rep.verdict.is_valid();
+                invalid += usize::from(!valid);
+                FileReport {
+                    file,
+                    status: if valid { "valid" } else { "invalid" },
+                    error: None,
+                    scheme: Some(rep),
+                }
+            }
+        };
+        if !json {
+            if i > 0 && r.scheme.is_some() {
+                println!();
+            }
+            print_human(&r, seed);
+        }
+        reports.push(r);
+    }
+    if json {
+        let text = serde_json::to_string_pretty(&reports)
+            .map_err(|e| crate::Error::Config(format!("cannot serialise the report: {e}")))?;
+        println!("{text}");
+    } else if files.len() > 1 {
+        println!(
+            "\n{} file(s): {} valid, {invalid} invalid, {malformed} malformed",
+            files.len(),
+            files.len() - invalid - malformed
+        );
+    }
+    Ok(if malformed > 0 {
+        ExitCode::from(2)
+    } else if invalid > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn import_file(
+    file: &Path,
+    out: &Path,
+    key: Option<&str>,
+    name: Option<&str>,
+) -> crate::Result<ExitCode> {
+    let is_npz = file.extension().is_some_and(|e| e == "npz");
+    let mut s = match (is_npz, key) {
+        (true, Some(key)) => import::alphatensor(file, key)?,
+        (true, None) => {
+            let keys = import::alphatensor_keys(file)?;
+            return Err(crate::Error::Config(format!(
+                "{}: an AlphaTensor archive holds {} schemes; choose one with --key m,k,n (e.g. {})",
+                file.display(),
+                keys.len(),
+                keys.iter().take(4).cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        (false, Some(_)) => {
+            return Err(crate::Error::Config(
+                "--key applies only to .npz archives".into(),
+            ))
+        }
+        (false, None) => import::fast_matmul(file)?,
+    };
+    if let Some(n) = name {
+        s.name = n.to_string();
+    }
+    let v = s.verify();
+    if !v.is_valid() {
+        eprintln!(
+            "strass: {}: imported <{},{},{};{}> is NOT an exact scheme: {} of {} Brent equations fail; first:",
+            file.display(),
+            s.m,
+            s.k,
+            s.n,
+            s.rank,
+            v.failed_count,
+            v.total
+        );
+        for f in &v.failed {
+            eprintln!("    {f}");
+        }
+        eprintln!("strass: nothing written to {}", out.display());
+        return Ok(ExitCode::from(1));
+    }
+    s.save(out)?;
+    let rescaled = s
+        .provenance
+        .get("rescaled_products")
+        .and_then(|x| x.as_array())
+        .map_or(0, |a| a.len());
+    println!(
+        "{}: {} <{},{},{};{}>, {} nonzeros, exact (all {} Brent equations hold){} -> {}",
+        file.display(),
+        s.name,
+        s.m,
+        s.k,
+        s.n,
+        s.rank,
+        s.nonzeros(),
+        v.total,
+        if rescaled > 0 {
+            format!(", {rescaled} products rescaled to integers")
+        } else {
+            String::new()
+        },
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ pub mod brent;
 pub mod equiv;
 pub mod expand;
 pub mod format;
+pub mod import;
 mod io;
 pub mod kron;
 mod shipped;

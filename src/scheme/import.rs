@@ -1,0 +1,469 @@
+//! Import of schemes published in other formats.
+//!
+//! * **fast-matmul** text files (Benson and Ballard's `codegen/algorithms/`): three blocks of
+//!   whitespace-separated numbers for U, V and W, separated by lines starting with `#` (a `#`
+//!   line may also open the file as a comment). In each block a row is one entry of A, B or C
+//!   (row-major) and a column is one product. The dimensions follow from the row counts
+//!   (`mk`, `kn`, `mn`). Fractions are accepted only if a per-product rescaling
+//!   (`u_r * a`, `v_r * b`, `w_r / (a b)`) makes every coefficient an integer; otherwise the file
+//!   is refused, and symbolic coefficients (approximate, border-rank schemes) are always refused.
+//! * **AlphaTensor** `factorizations_r.npz`: a NumPy archive with one array per `"m,k,n"` key,
+//!   holding U (mk x R), V (kn x R) and W (mn x R); W is for `(A B)^T`, so its `m x n` index is
+//!   transposed on import. Only arrays stored as plain integer arrays can be read (the archive
+//!   stores most non-square keys as pickled object arrays, which are refused with a clear error).
+//!
+//! Imported schemes are not verified here: callers (e.g. `strass import`) verify them exactly.
+
+use super::{Scheme, SchemeError};
+use serde_json::json;
+use std::path::Path;
+
+fn import_err(path: &Path, problem: impl Into<String>) -> SchemeError {
+    SchemeError::Import {
+        path: path.to_path_buf(),
+        problem: problem.into(),
+    }
+}
+
+fn gcd(a: i128, b: i128) -> i128 {
+    if b == 0 {
+        a.abs()
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// A reduced fraction with positive denominator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Frac {
+    num: i128,
+    den: i128,
+}
+
+impl Frac {
+    fn new(num: i128, den: i128) -> Option<Frac> {
+        if den == 0 {
+            return None;
+        }
+        let g = gcd(num, den).max(1);
+        let s = if den < 0 { -1 } else { 1 };
+        Some(Frac {
+            num: s * num / g,
+            den: s * den / g,
+        })
+    }
+
+    fn mul(self, num: i128, den: i128) -> Option<Frac> {
+        Frac::new(self.num.checked_mul(num)?, self.den.checked_mul(den)?)
+    }
+}
+
+/// Parses one token of a fast-matmul file: an integer or a fraction `p/q`.
+fn parse_token(tok: &str) -> Result<Frac, String> {
+    let bounded = |x: i128| x.unsigned_abs() <= super::MAX_COEFF as u128;
+    if let Ok(x) = tok.parse::<i64>() {
+        if !bounded(x as i128) {
+            return Err(format!("coefficient {tok} is absurdly large"));
+        }
+        return Ok(Frac {
+            num: x as i128,
+            den: 1,
+        });
+    }
+    if let Some((p, q)) = tok.split_once('/') {
+        if let (Ok(p), Ok(q)) = (p.parse::<i64>(), q.parse::<i64>()) {
+            if q != 0 && bounded(p as i128) && bounded(q as i128) {
+                return Frac::new(p as i128, q as i128).ok_or_else(|| "bad fraction".into());
+            }
+        }
+        return Err(format!("malformed fraction `{tok}`"));
+    }
+    if tok.chars().any(|c| c.is_ascii_alphabetic()) {
+        return Err(format!(
+            "symbolic coefficient `{tok}`: this is a parametrised (approximate, border-rank) \
+             scheme, not an exact one, and cannot be imported"
+        ));
+    }
+    Err(format!("`{tok}` is not an integer or a fraction"))
+}
+
+/// `mk`, `kn`, `mn` -> `(m, k, n)`, if consistent.
+fn dims_from_counts(mk: usize, kn: usize, mn: usize) -> Option<(usize, usize, usize)> {
+    let m2 = (mk * mn).checked_div(kn)?;
+    let m = (1..=m2).find(|&m| m * m >= m2)?;
+    if m == 0 || m * m != m2 || !mk.is_multiple_of(m) || !mn.is_multiple_of(m) {
+        return None;
+    }
+    let (k, n) = (mk / m, mn / m);
+    (k * n == kn).then_some((m, k, n))
+}
+
+/// Scales product `r`'s rational factors to integers: `u_r` and `v_r` to primitive integer
+/// vectors, `w_r` by the inverse. Returns `None` if `w_r` is then not integral (no per-product
+/// rescaling can make it so, since u_r, v_r are primitive), else whether anything changed.
+fn integralize(u: &mut [Frac], v: &mut [Frac], w: &mut [Frac]) -> Option<bool> {
+    // Factor making a vector primitive integral: lcm(denominators) / gcd(numerators).
+    fn primitive_factor(x: &[Frac]) -> Option<(i128, i128)> {
+        let mut l: i128 = 1;
+        let mut g: i128 = 0;
+        for f in x {
+            l = (l / gcd(l, f.den)).checked_mul(f.den)?;
+            g = gcd(g, f.num);
+        }
+        Some((l, g.max(1)))
+    }
+    let (lu, gu) = primitive_factor(u)?;
+    let (lv, gv) = primitive_factor(v)?;
+    let changed = (lu, gu, lv, gv) != (1, 1, 1, 1);
+    for f in u.iter_mut() {
+        *f = f.mul(lu, gu)?;
+    }
+    for f in v.iter_mut() {
+        *f = f.mul(lv, gv)?;
+    }
+    for f in w.iter_mut() {
+        *f = f.mul(gu.checked_mul(gv)?, lu.checked_mul(lv)?)?;
+        if f.den != 1 {
+            return None;
+        }
+    }
+    Some(changed)
+}
+
+/// Checks the Brent equations with rational coefficients: each block is scaled by the lcm `L` of
+/// its denominators, so the equations become `sum_r U' V' W' = L_u L_v L_w [delta]` in `i128`.
+/// `None` on overflow.
+fn exact_over_rationals(
+    blocks: &[Vec<(usize, Vec<Frac>)>],
+    (k, n): (usize, usize),
+) -> Option<bool> {
+    let scaled = |b: &Vec<(usize, Vec<Frac>)>| -> Option<(i128, Vec<Vec<i128>>)> {
+        let mut l: i128 = 1;
+        for f in b.iter().flat_map(|(_, row)| row) {
+            l = (l / gcd(l, f.den)).checked_mul(f.den)?;
+        }
+        let rows = b
+            .iter()
+            .map(|(_, row)| row.iter().map(|f| f.num.checked_mul(l / f.den)).collect())
+            .collect::<Option<Vec<Vec<i128>>>>()?;
+        Some((l, rows))
+    };
+    let (lu, u) = scaled(&blocks[0])?;
+    let (lv, v) = scaled(&blocks[1])?;
+    let (lw, w) = scaled(&blocks[2])?;
+    let scale = lu.checked_mul(lv)?.checked_mul(lw)?;
+    for (ia, ua) in u.iter().enumerate() {
+        for (ib, vb) in v.iter().enumerate() {
+            for (ic, wc) in w.iter().enumerate() {
+                let mut acc: i128 = 0;
+                for ((&x, &y), &z) in ua.iter().zip(vb).zip(wc) {
+                    acc = acc.checked_add(x.checked_mul(y)?.checked_mul(z)?)?;
+                }
+                let (i, p, q, j, s, t) = (ia / k, ia % k, ib / n, ib % n, ic / n, ic % n);
+                let delta = i128::from(p == q && i == s && j == t);
+                if acc != scale * delta {
+                    return Some(false);
+                }
+            }
+        }
+    }
+    Some(true)
+}
+
+/// Parses a fast-matmul text file (see the module docs). `path` names the file in errors and
+/// in the provenance.
+pub fn fast_matmul_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeError> {
+    let mut blocks: Vec<Vec<(usize, Vec<Frac>)>> = vec![Vec::new()];
+    let mut comments = Vec::new();
+    for (lineno, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(c) = line.strip_prefix('#') {
+            let c = c.trim();
+            if !c.is_empty() {
+                comments.push(c.to_string());
+            }
+            if !blocks.last().is_some_and(|b| b.is_empty()) {
+                blocks.push(Vec::new());
+            }
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let row = line
+            .split_whitespace()
+            .map(parse_token)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| import_err(path, format!("line {}: {e}", lineno + 1)))?;
+        blocks
+            .last_mut()
+            .expect("never empty")
+            .push((lineno + 1, row));
+    }
+    blocks.retain(|b| !b.is_empty());
+    if blocks.len() != 3 {
+        let hint = if blocks.len() > 3 {
+            " (extra blocks such as substitution information for eliminated variables are not \
+             supported: import the plain version of the scheme)"
+        } else {
+            ""
+        };
+        return Err(import_err(
+            path,
+            format!(
+                "expected 3 blocks of numbers (U, V, W) separated by `#` lines, found {}{hint}",
+                blocks.len()
+            ),
+        ));
+    }
+    let rank = blocks[0][0].1.len();
+    for (b, name) in blocks.iter().zip(["U", "V", "W"]) {
+        if let Some((line, row)) = b.iter().find(|(_, r)| r.len() != rank) {
+            return Err(import_err(
+                path,
+                format!(
+                    "line {line}: {name} row has {} columns, expected {rank} (one per product)",
+                    row.len()
+                ),
+            ));
+        }
+    }
+    let (mk, kn, mn) = (blocks[0].len(), blocks[1].len(), blocks[2].len());
+    let (m, k, n) = dims_from_counts(mk, kn, mn).ok_or_else(|| {
+        import_err(
+            path,
+            format!(
+                "row counts {mk} (U), {kn} (V), {mn} (W) are not m*k, k*n, m*n for any m, k, n"
+            ),
+        )
+    })?;
+    // Transpose to per-product rows and make integral product by product.
+    let column = |b: &Vec<(usize, Vec<Frac>)>, r: usize| -> Vec<Frac> {
+        b.iter().map(|(_, row)| row[r]).collect()
+    };
+    let (mut u, mut v, mut wcols) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rescaled = Vec::new();
+    for r in 0..rank {
+        let (mut ur, mut vr, mut wr) = (
+            column(&blocks[0], r),
+            column(&blocks[1], r),
+            column(&blocks[2], r),
+        );
+        match integralize(&mut ur, &mut vr, &mut wr) {
+            Some(changed) => {
+                if changed {
+                    rescaled.push(r);
+                }
+            }
+            None => {
+                let over_q = match exact_over_rationals(&blocks, (k, n)) {
+                    Some(true) => "it is an exact scheme over the rationals",
+                    Some(false) => "it is not an exact scheme even over the rationals",
+                    None => "its exactness over the rationals could not be checked (overflow)",
+                };
+                return Err(import_err(
+                    path,
+                    format!(
+                        "product {r} has non-integer coefficients that no rescaling of the \
+                         product (u_r * a, v_r * b, w_r / (a b)) makes integral; {over_q}, but \
+                         strass schemes have integer coefficients"
+                    ),
+                ));
+            }
+        }
+        let ints = |x: Vec<Frac>| -> Result<Vec<i64>, SchemeError> {
+            x.iter()
+                .map(|f| {
+                    i64::try_from(f.num)
+                        .ok()
+                        .filter(|c| c.unsigned_abs() <= super::MAX_COEFF as u64)
+                        .ok_or_else(|| {
+                            import_err(path, format!("product {r}: coefficient too large"))
+                        })
+                })
+                .collect()
+        };
+        u.push(ints(ur)?);
+        v.push(ints(vr)?);
+        wcols.push(ints(wr)?);
+    }
+    let w = (0..m * n)
+        .map(|i| wcols.iter().map(|c| c[i]).collect())
+        .collect();
+    let name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "imported".into());
+    let mut provenance = json!({
+        "source": "import",
+        "format": "fast-matmul",
+        "file": name,
+    });
+    if !comments.is_empty() {
+        provenance["comment"] = json!(comments[0]);
+    }
+    if !rescaled.is_empty() {
+        provenance["rescaled_products"] = json!(rescaled);
+        provenance["rescaling"] =
+            json!("fractions removed per product: u_r * a, v_r * b, w_r / (a b)");
+    }
+    Scheme::new(name, (m, k, n), u, v, w, provenance).map_err(|e| import_err(path, e.to_string()))
+}
+
+/// Reads a fast-matmul text file (see [`fast_matmul_from_str`]).
+pub fn fast_matmul(path: impl AsRef<Path>) -> Result<Scheme, SchemeError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|e| SchemeError::Read {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    fast_matmul_from_str(&text, path)
+}
+
+/// The keys (`"m,k,n"`) of an AlphaTensor archive, sorted by dimensions.
+pub fn alphatensor_keys(path: impl AsRef<Path>) -> Result<Vec<String>, SchemeError> {
+    let path = path.as_ref();
+    let npz = npyz::npz::NpzArchive::open(path)
+        .map_err(|e| import_err(path, format!("not a readable .npz archive: {e}")))?;
+    let mut keys: Vec<String> = npz.array_names().map(str::to_string).collect();
+    let dims = |k: &String| -> Vec<usize> { k.split(',').filter_map(|x| x.parse().ok()).collect() };
+    keys.sort_by_key(dims);
+    Ok(keys)
+}
+
+/// Reads the scheme stored under `key` (`"m,k,n"`) in an AlphaTensor `factorizations_r.npz`
+/// archive (see the module docs; C's index is transposed).
+pub fn alphatensor(path: impl AsRef<Path>, key: &str) -> Result<Scheme, SchemeError> {
+    let path = path.as_ref();
+    let dims: Vec<usize> = key
+        .split(',')
+        .map(|x| x.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| import_err(path, format!("key `{key}` is not of the form m,k,n")))?;
+    let [m, k, n] = dims[..] else {
+        return Err(import_err(
+            path,
+            format!("key `{key}` is not of the form m,k,n"),
+        ));
+    };
+    let key = format!("{m},{k},{n}");
+    let mut npz = npyz::npz::NpzArchive::open(path)
+        .map_err(|e| import_err(path, format!("not a readable .npz archive: {e}")))?;
+    let npy = npz
+        .by_name(&key)
+        .map_err(|e| {
+            let pickled = if e.to_string().contains("type string") {
+                " (most likely a pickled object array, which strass cannot read; the plain \
+                 integer arrays, e.g. the square keys 2,2,2 to 5,5,5, can be read)"
+            } else {
+                ""
+            };
+            import_err(path, format!("key {key}: {e}{pickled}"))
+        })?
+        .ok_or_else(|| import_err(path, format!("no key {key} in the archive")))?;
+    let shape = npy.shape().to_vec();
+    let dtype = match npy.dtype() {
+        npyz::DType::Plain(t) => t.to_string(),
+        other => format!("{other:?}"),
+    };
+    let unreadable = || {
+        import_err(
+            path,
+            format!(
+                "key {key}: stored with dtype {dtype} and shape {shape:?}; only plain numeric \
+                 arrays of shape (3, d, R) with d = m*k = k*n = m*n can be read"
+            ),
+        )
+    };
+    let floats = |v: Vec<f64>| -> Result<Vec<i64>, SchemeError> {
+        v.iter()
+            .map(|&x| {
+                if x.fract() == 0.0 && x.abs() <= super::MAX_COEFF as f64 {
+                    Ok(x as i64)
+                } else {
+                    Err(import_err(
+                        path,
+                        format!("key {key}: coefficient {x} is not an integer (this key is stored in floating point with fractions); strass schemes have integer coefficients"),
+                    ))
+                }
+            })
+            .collect()
+    };
+    let read_err = |e: std::io::Error| import_err(path, format!("key {key}: {e}"));
+    let data: Vec<i64> = match dtype.get(1..) {
+        Some("i1") => npy
+            .into_vec::<i8>()
+            .map_err(read_err)?
+            .into_iter()
+            .map(i64::from)
+            .collect(),
+        Some("i2") => npy
+            .into_vec::<i16>()
+            .map_err(read_err)?
+            .into_iter()
+            .map(i64::from)
+            .collect(),
+        Some("i4") => npy
+            .into_vec::<i32>()
+            .map_err(read_err)?
+            .into_iter()
+            .map(i64::from)
+            .collect(),
+        Some("i8") => npy.into_vec::<i64>().map_err(read_err)?,
+        Some("f4") => floats(
+            npy.into_vec::<f32>()
+                .map_err(read_err)?
+                .into_iter()
+                .map(f64::from)
+                .collect(),
+        )?,
+        Some("f8") => floats(npy.into_vec::<f64>().map_err(read_err)?)?,
+        _ => return Err(unreadable()),
+    };
+    if data
+        .iter()
+        .any(|c| c.unsigned_abs() > super::MAX_COEFF as u64)
+    {
+        return Err(import_err(
+            path,
+            format!("key {key}: coefficient too large"),
+        ));
+    }
+    if shape.len() != 3 || shape[0] != 3 || m * k != k * n || m * k != m * n {
+        return Err(unreadable());
+    }
+    let (d, rank) = (shape[1] as usize, shape[2] as usize);
+    if d != m * k || data.len() != 3 * d * rank {
+        return Err(unreadable());
+    }
+    let factor = |f: usize, row: usize, r: usize| data[(f * d + row) * rank + r];
+    let u = (0..rank)
+        .map(|r| (0..m * k).map(|a| factor(0, a, r)).collect())
+        .collect();
+    let v = (0..rank)
+        .map(|r| (0..k * n).map(|b| factor(1, b, r)).collect())
+        .collect();
+    // Their third factor indexes (A B)^T: entry (s, t) of C is their row t*m + s.
+    let w = (0..m * n)
+        .map(|c| {
+            let (s, t) = (c / n, c % n);
+            (0..rank).map(|r| factor(2, t * m + s, r)).collect()
+        })
+        .collect();
+    let provenance = json!({
+        "source": "import",
+        "format": "alphatensor",
+        "file": path.file_name().map(|s| s.to_string_lossy().into_owned()),
+        "key": key,
+        "note": "third factor transposed (AlphaTensor's W is for (A B)^T)",
+    });
+    Scheme::new(
+        format!("alphatensor-{m}{k}{n}-{rank}"),
+        (m, k, n),
+        u,
+        v,
+        w,
+        provenance,
+    )
+    .map_err(|e| import_err(path, e.to_string()))
+}

@@ -1,0 +1,260 @@
+//! The `strass verify` and `strass import` commands: output and exit status.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn strass(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strass"))
+        .args(args)
+        .output()
+        .expect("runs strass")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Every kernels/*.json, as the shell would expand `kernels/*.json`.
+fn shipped_files() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir("kernels")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| p.display().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn verify_shipped_kernels_exits_zero_with_a_table() {
+    let files = shipped_files();
+    let args: Vec<&str> = ["verify"]
+        .into_iter()
+        .chain(files.iter().map(|s| s.as_str()))
+        .collect();
+    let o = strass(&args);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(
+        out.contains("kernels/strassen.json: strassen <2,2,2;7>, 36 nonzeros"),
+        "{out}"
+    );
+    assert!(
+        out.contains("kernels/classical.json: classical <2,2,2;8>, 24 nonzeros"),
+        "{out}"
+    );
+    assert!(out.contains("valid (all 64 Brent equations hold)"), "{out}");
+    assert!(out.contains("Strassen's scheme: Strassen slot t = this slot [0, 1, 2, 3, 4, 5, 6]"));
+    assert!(out.contains("64x64x64"), "{out}");
+    assert!(out.contains(&format!(
+        "{} file(s): {} valid, 0 invalid, 0 malformed",
+        files.len(),
+        files.len()
+    )));
+    assert!(!out.contains("INVALID"));
+}
+
+fn write(dir: &Path, name: &str, contents: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, contents).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn one_wrong_coefficient_exits_one_and_names_failing_equations() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string("kernels/strassen.json").unwrap();
+    // c(0,0) row: [1, 0, 0, 1, -1, 0, 1] -> drop M1.
+    let bad = good.replacen("[1, 0, 0, 1, -1, 0, 1]", "[0, 0, 0, 1, -1, 0, 1]", 1);
+    assert_ne!(good, bad);
+    let f = write(dir.path(), "wrong.json", &bad);
+    let o = strass(&["verify", "kernels/strassen.json", &f]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(
+        out.contains("INVALID: 4 of 64 Brent equations fail"),
+        "{out}"
+    );
+    assert!(
+        out.contains("a(0, 0) b(0, 0) c(0, 0): sum_r u*v*w = 0, expected 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 file(s): 1 valid, 1 invalid, 0 malformed"),
+        "{out}"
+    );
+    // The invalid scheme's expansion error is of order one.
+    assert!(
+        out.contains("not Strassen's up to slot order and signs"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_malformed_file_exits_non_zero_with_a_one_line_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string("kernels/strassen.json").unwrap();
+    for (name, contents, reason) in [
+        ("trunc.json", &good[..good.len() / 2], "malformed JSON"),
+        (
+            "frac.json",
+            &good.replacen("[1, 0, 0, 1]", "[0.5, 0, 0, 1]", 1),
+            "field `u[0][0]`: fractional coefficient 0.5",
+        ),
+        (
+            "fmt.json",
+            &good.replace("strass-scheme/1", "strass-scheme/9"),
+            "field `format`: unknown format",
+        ),
+    ] {
+        let f = write(dir.path(), name, contents);
+        let o = strass(&["verify", "kernels/classical.json", &f]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{name}: {out}\n{err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 1, "{name}: {err}");
+        assert!(
+            lines[0].contains(name) && lines[0].contains(reason),
+            "{name}: {err}"
+        );
+        // The valid file is still reported.
+        assert!(out.contains("kernels/classical.json: classical"), "{out}");
+    }
+    let o = strass(&["verify", "no/such/file.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("no/such/file.json: cannot read"));
+}
+
+#[test]
+fn verify_json_is_machine_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "broken.json",
+        "{\"format\": \"strass-scheme/1\"}",
+    );
+    let o = strass(&[
+        "verify",
+        "--json",
+        "--max-size",
+        "8",
+        "kernels/winograd.json",
+        &f,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    let arr = v.as_array().unwrap();
+    assert_eq!(arr.len(), 2);
+    assert_eq!(arr[0]["status"], "valid");
+    let s = &arr[0]["scheme"];
+    assert_eq!(
+        (s["m"].as_u64(), s["rank"].as_u64(), s["nonzeros"].as_u64()),
+        (Some(2), Some(7), Some(42))
+    );
+    assert_eq!(s["verdict"]["failed_count"], 0);
+    assert!(s["strassen_match"].is_null());
+    let sizes: Vec<u64> = s["expansion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["m"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sizes, [2, 4, 8]);
+    assert!(s["expansion"][2]["rel_error"].as_f64().unwrap() < 1e-14);
+    assert_eq!(arr[1]["status"], "malformed");
+    assert!(arr[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("field `m`: missing"));
+}
+
+#[test]
+fn import_converts_verifies_and_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hk.json");
+    let o = strass(&[
+        "import",
+        "tests/scheme_data/fast-matmul/hk323-15-94",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("<3,2,3;15>, 94 nonzeros, exact (all 324 Brent equations hold)"),
+        "{stdout}"
+    );
+    // The written file verifies with `strass verify`.
+    let o = strass(&["verify", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    // AlphaTensor, with --key.
+    let at = dir.path().join("at.json");
+    let o = strass(&[
+        "import",
+        "tests/scheme_data/alphatensor/factorizations_r-subset.npz",
+        "--key",
+        "3,3,3",
+        "--out",
+        at.to_str().unwrap(),
+        "--name",
+        "at333",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let s = strass::Scheme::load_verified(&at).unwrap();
+    assert_eq!((s.name.as_str(), s.rank), ("at333", 23));
+}
+
+#[test]
+fn import_refuses_what_it_cannot_convert_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.json");
+    let outs = out.to_str().unwrap();
+    for (file, key, reason) in [
+        (
+            "tests/scheme_data/fast-matmul/bini322-10-52-approx",
+            None,
+            "approximate",
+        ),
+        (
+            "tests/scheme_data/fast-matmul/grey424-26-257",
+            None,
+            "non-integer",
+        ),
+        (
+            "tests/scheme_data/alphatensor/factorizations_r-subset.npz",
+            None,
+            "choose one with --key",
+        ),
+        (
+            "tests/scheme_data/alphatensor/factorizations_r-subset.npz",
+            Some("2,2,3"),
+            "pickled",
+        ),
+    ] {
+        let mut args = vec!["import", file, "--out", outs];
+        if let Some(k) = key {
+            args.extend(["--key", k]);
+        }
+        let o = strass(&args);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(reason), "{file}: {err}");
+        assert!(!out.exists(), "{file}: nothing may be written");
+    }
+    // A well-formed but wrong file: exit 1, failing equations named, nothing written.
+    let wrong = dir.path().join("wrong");
+    let good = std::fs::read_to_string("tests/scheme_data/fast-matmul/strassen").unwrap();
+    std::fs::write(&wrong, good.replacen("1 0 1 0 1 -1 0", "1 0 1 0 1 1 0", 1)).unwrap();
+    let o = strass(&["import", wrong.to_str().unwrap(), "--out", outs]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("NOT an exact scheme") && err.contains("Brent equations fail"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
