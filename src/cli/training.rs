@@ -10,14 +10,26 @@ use std::process::ExitCode;
 pub enum TrainingCommand {
     /// Learn a bilinear scheme; exits 0 only when the learned scheme verifies exactly.
     Train(Box<TrainArgs>),
+    /// Run a grid of training runs (default: the published Protocol B, 120 paper-protocol runs)
+    /// and write runs, success table, ANOVAs and phase diagram to a directory.
+    Study(Box<StudyArgs>),
+    /// Add Gaussian noise before rounding (100 trials per level) to a scheme file's coefficients
+    /// or to a trained run's continuous weights, and count exact results.
+    Fragility(Box<FragilityArgs>),
+    /// Apply all rank! slot permutations to U, V, W together and to W alone; error statistics.
+    Permutations(PermutationsArgs),
+    /// Gradient-noise covariance per batch size at a training checkpoint: sigma^2 = Tr(Sigma)/d
+    /// and its condition number.
+    Kappa(Box<KappaArgs>),
 }
 
 /// Settings overrides shared by the training commands. Unset options keep the protocol's value.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SettingsArgs {
-    /// Protocol: `anneal` (default, our best) or `paper` (the published one).
-    #[arg(long, default_value = "anneal")]
-    pub protocol: String,
+    /// Protocol: `anneal` (our best; the default of `train`) or `paper` (the published one; the
+    /// default of `study`).
+    #[arg(long)]
+    pub protocol: Option<String>,
     /// Master seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -99,9 +111,10 @@ fn parse_dims(s: &str) -> Result<(usize, usize, usize), String> {
 }
 
 impl SettingsArgs {
-    /// The protocol's settings with these overrides applied.
-    pub fn settings(&self) -> crate::Result<TrainSettings> {
-        let mut s = TrainSettings::named(&self.protocol)?;
+    /// The protocol's settings (`default_protocol` unless `--protocol` is given) with these
+    /// overrides applied.
+    pub fn settings(&self, default_protocol: &str) -> crate::Result<TrainSettings> {
+        let mut s = TrainSettings::named(self.protocol.as_deref().unwrap_or(default_protocol))?;
         macro_rules! set {
             ($opt:expr, $field:expr) => {
                 if let Some(x) = $opt {
@@ -202,7 +215,7 @@ pub struct TrainArgs {
 }
 
 fn cmd_train(a: TrainArgs) -> crate::Result<ExitCode> {
-    let s = a.settings.settings()?;
+    let s = a.settings.settings("anneal")?;
     let mut out = train::run(&s)?;
     let scheme = train::output_scheme(&mut out, &a.name);
     if let Some(scheme) = &scheme {
@@ -257,9 +270,280 @@ fn cmd_train(a: TrainArgs) -> crate::Result<ExitCode> {
     })
 }
 
+/// `strass study`.
+#[derive(Debug, Args)]
+pub struct StudyArgs {
+    /// Settings shared by all runs (default protocol: paper).
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Batch sizes (default: 8,16,24,32,48,64,96,128).
+    #[arg(long, value_delimiter = ',')]
+    pub batch_sizes: Vec<usize>,
+    /// Add the large batch sizes 256, 512 and 1024.
+    #[arg(long)]
+    pub large_batches: bool,
+    /// Number of seeds (0, 1, ...).
+    #[arg(long, default_value_t = 5)]
+    pub seeds: u64,
+    /// Repeats per seed.
+    #[arg(long, default_value_t = 3)]
+    pub repeats: u64,
+    /// Epoch counts of the phase diagram (checkpoints; the run's epochs are always included).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "50,100,200,300,500,700,1000"
+    )]
+    pub phase_epochs: Vec<usize>,
+    /// Worker threads (default: all available cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output directory.
+    #[arg(long, default_value = "bench-results/study")]
+    pub out_dir: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    format!("strass {}", args.join(" "))
+}
+
+fn cmd_study(a: StudyArgs) -> crate::Result<ExitCode> {
+    use crate::train::study;
+    let mut cfg = study::StudyConfig::protocol_b();
+    cfg.base = a.settings.settings("paper")?;
+    if !a.batch_sizes.is_empty() {
+        cfg.batch_sizes = a.batch_sizes.clone();
+    }
+    if a.large_batches {
+        cfg.batch_sizes.extend([256, 512, 1024]);
+    }
+    if cfg.batch_sizes.contains(&0) {
+        return Err(crate::Error::Config("batch sizes must be positive".into()));
+    }
+    cfg.seeds = (0..a.seeds).collect();
+    cfg.repeats = a.repeats;
+    cfg.phase_epochs = a.phase_epochs.clone();
+    if let Some(t) = a.threads {
+        if t == 0 {
+            return Err(crate::Error::Config("--threads must be at least 1".into()));
+        }
+        cfg.threads = t;
+    }
+    let n = cfg.runs().len();
+    eprintln!(
+        "study: {n} runs of the {} protocol on {} threads -> {}",
+        cfg.base.protocol,
+        cfg.threads,
+        a.out_dir.display()
+    );
+    let result = study::run_study(&cfg, !a.quiet)?;
+    let summary = study::summarise(&result);
+    study::write_outputs(&a.out_dir, &result, &summary, &command_line())?;
+    print!(
+        "{}",
+        study::summary_markdown(&result, &summary, &command_line())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `strass fragility`.
+#[derive(Debug, Args)]
+pub struct FragilityArgs {
+    /// A scheme file; without it, the continuous weights of a training run with the settings
+    /// below (default protocol: paper) are used.
+    #[arg(long)]
+    pub scheme: Option<PathBuf>,
+    /// Settings of the training run.
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Noise standard deviations.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1e-4,5e-4,1e-3,5e-3,1e-2,5e-2,1e-1"
+    )]
+    pub sigmas: Vec<f64>,
+    /// Trials per noise level.
+    #[arg(long, default_value_t = 100)]
+    pub trials: usize,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 0)]
+    pub noise_seed: u64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn load_scheme_or_strassen(path: &Option<PathBuf>) -> crate::Result<crate::Scheme> {
+    match path {
+        Some(p) => Ok(crate::Scheme::load(p)?),
+        None => Ok(crate::Scheme::strassen()),
+    }
+}
+
+fn cmd_fragility(a: FragilityArgs) -> crate::Result<ExitCode> {
+    use crate::train::diagnostics;
+    if a.sigmas.iter().any(|s| !(s.is_finite() && *s >= 0.0)) || a.trials == 0 {
+        return Err(crate::Error::Config(
+            "noise levels must be finite and non-negative, trials positive".into(),
+        ));
+    }
+    let (what, model) = match &a.scheme {
+        Some(p) => (
+            format!("scheme {}", p.display()),
+            diagnostics::model_of_scheme(&crate::Scheme::load(p)?),
+        ),
+        None => {
+            let s = a.settings.settings("paper")?;
+            let out = train::run(&s)?;
+            (
+                format!(
+                    "continuous weights of a {} run (seed {}, pruned to rank {}; its own rounding {})",
+                    s.protocol,
+                    s.seed,
+                    s.target_rank,
+                    if out.record.exact { "exact" } else { "not exact" }
+                ),
+                out.trained.pruned,
+            )
+        }
+    };
+    let rows = diagnostics::fragility(&model, &a.sigmas, a.trials, a.noise_seed);
+    if a.json {
+        println!("{}", serde_json::to_string(&rows).expect("serialises"));
+    } else {
+        println!("fragility of the {what}, {} trials per level", a.trials);
+        println!("| sigma | plain rounding exact | 95% Wilson | balanced rounding exact | mean failing equations (plain) |");
+        println!("| ---: | ---: | :---: | ---: | ---: |");
+        for r in &rows {
+            println!(
+                "| {:e} | {}/{} | {:.1}%-{:.1}% | {}/{} | {:.2} |",
+                r.sigma,
+                r.plain.successes,
+                r.plain.trials,
+                100.0 * r.plain.lo,
+                100.0 * r.plain.hi,
+                r.balanced.successes,
+                r.balanced.trials,
+                r.mean_failed_plain
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `strass permutations`.
+#[derive(Debug, Args)]
+pub struct PermutationsArgs {
+    /// Scheme file (default: the shipped Strassen scheme).
+    #[arg(long)]
+    pub scheme: Option<PathBuf>,
+    /// Seed of the random test pairs.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn cmd_permutations(a: PermutationsArgs) -> crate::Result<ExitCode> {
+    let s = load_scheme_or_strassen(&a.scheme)?;
+    let stats = train::diagnostics::permutations(&s, a.seed)?;
+    if a.json {
+        println!("{}", serde_json::to_string(&stats).expect("serialises"));
+    } else {
+        println!(
+            "slot permutations of {} (rank {}, exact: {})",
+            s.name,
+            s.rank,
+            s.verify().is_valid()
+        );
+        println!("| applied to | permutations | non-identity exact | non-identity failing | rel. error min / median / max |");
+        println!("| --- | ---: | ---: | ---: | --- |");
+        for p in &stats {
+            println!(
+                "| {} | {} | {} | {} | {:.2e} / {:.2e} / {:.2e} |",
+                p.applied_to,
+                p.permutations,
+                p.non_identity_exact,
+                p.non_identity_failed,
+                p.rel_error_min,
+                p.rel_error_median,
+                p.rel_error_max
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `strass kappa`.
+#[derive(Debug, Args)]
+pub struct KappaArgs {
+    /// Settings of the run whose phase-1 end is the checkpoint (default protocol: paper; choose
+    /// the checkpoint with --epochs).
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Batch sizes.
+    #[arg(long, value_delimiter = ',', default_value = "8,16,24,32,48,64,96,128")]
+    pub batch_sizes: Vec<usize>,
+    /// Minibatch gradients sampled per batch size.
+    #[arg(long, default_value_t = 1000)]
+    pub samples: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn cmd_kappa(a: KappaArgs) -> crate::Result<ExitCode> {
+    let s = a.settings.settings("paper")?;
+    if s.objective != train::Objective::Data {
+        return Err(crate::Error::Config(
+            "kappa needs the data objective (minibatch gradients)".into(),
+        ));
+    }
+    if a.samples < 2 || a.batch_sizes.is_empty() || a.batch_sizes.contains(&0) {
+        return Err(crate::Error::Config(
+            "kappa needs at least 2 samples and positive batch sizes".into(),
+        ));
+    }
+    let out = train::run(&s)?;
+    let data = train::protocol::training_set(&s);
+    let rows =
+        train::diagnostics::kappa(&out.trained.full, &data, &a.batch_sizes, a.samples, s.seed);
+    if a.json {
+        println!("{}", serde_json::to_string(&rows).expect("serialises"));
+    } else {
+        println!(
+            "gradient noise at the end of phase 1 ({} epochs, {} protocol, seed {}); d = {}; full-batch |g|^2 = {:.3e}",
+            s.epochs,
+            s.protocol,
+            s.seed,
+            out.trained.full.theta.len(),
+            rows.first().map_or(f64::NAN, |r| r.full_grad_norm2)
+        );
+        println!("| batch | samples | sigma^2 = Tr(Sigma)/d | condition | null dims | condition (non-null) |");
+        println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+        for r in &rows {
+            println!(
+                "| {} | {} | {:.3e} | {:.3e} | {} | {:.3e} |",
+                r.batch_size, r.samples, r.sigma2, r.condition, r.null_dims, r.condition_nonnull
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs one of these commands.
 pub fn run(cmd: TrainingCommand) -> crate::Result<ExitCode> {
     match cmd {
         TrainingCommand::Train(a) => cmd_train(*a),
+        TrainingCommand::Study(a) => cmd_study(*a),
+        TrainingCommand::Fragility(a) => cmd_fragility(*a),
+        TrainingCommand::Permutations(a) => cmd_permutations(a),
+        TrainingCommand::Kappa(a) => cmd_kappa(*a),
     }
 }

@@ -9,10 +9,13 @@
 
 pub mod adamw;
 pub mod data;
+pub mod diagnostics;
 pub mod discretise;
 pub mod metrics;
 pub mod model;
 pub mod protocol;
+pub mod stats;
+pub mod study;
 
 pub use protocol::{run, Fallback, Objective, RunOutput, RunRecord, TrainSettings};
 

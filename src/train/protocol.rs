@@ -131,6 +131,11 @@ pub struct TrainSettings {
     pub restarts: usize,
     /// What to write on failure.
     pub fallback: Fallback,
+    /// Phase-1 epochs after which the current model is also pruned, discretised (with
+    /// `rounding`) and verified, as a run stopped there without fine-tuning or annealing would
+    /// be (the optimiser has no schedule, so the state is the same). Feeds phase diagrams.
+    #[serde(default)]
+    pub checkpoints: Vec<usize>,
 }
 
 impl TrainSettings {
@@ -157,6 +162,7 @@ impl TrainSettings {
             anneal: None,
             restarts: 1,
             fallback: Fallback::None,
+            checkpoints: Vec::new(),
         }
     }
 
@@ -191,6 +197,7 @@ impl TrainSettings {
             }),
             restarts: 100,
             fallback: Fallback::None,
+            checkpoints: Vec::new(),
         }
     }
 
@@ -284,6 +291,8 @@ pub struct Trained {
     pub train_curve: Vec<f64>,
     /// Per-epoch test loss (MSE on the test set).
     pub test_curve: Vec<f64>,
+    /// Phase-1 checkpoint results.
+    pub checkpoints: Vec<Checkpoint>,
 }
 
 /// Everything one run produces besides its record.
@@ -362,18 +371,47 @@ pub struct RunRecord {
     pub success: bool,
     /// Whether a fallback scheme was written instead.
     pub fallback_used: bool,
+    /// Phase-1 checkpoints of the last attempt (see [`TrainSettings::checkpoints`]).
+    pub checkpoints: Vec<Checkpoint>,
     /// Wall time of the run in seconds (all attempts).
     pub wall_time_s: f64,
 }
 
-/// Per-epoch curves of one training phase.
+/// The outcome of discretising at a phase-1 checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Checkpoint {
+    /// Epochs done.
+    pub epoch: usize,
+    /// The discretised (output rounding) scheme verified exactly.
+    pub exact: bool,
+    /// Its delta.
+    pub delta: f64,
+}
+
+/// Per-epoch curves of one training phase, and checkpoint results.
 #[derive(Default)]
 struct Curves {
     train: Vec<f64>,
     test: Vec<f64>,
+    checkpoints: Vec<Checkpoint>,
+}
+
+impl Curves {
+    /// Records a checkpoint after `epoch` epochs if the settings ask for one.
+    fn checkpoint(&mut self, s: &TrainSettings, model: &Model, epoch: usize, phase1: bool) {
+        if phase1 && s.checkpoints.contains(&epoch) {
+            let d = discretise(&prune(model, s.target_rank), s.rounding);
+            self.checkpoints.push(Checkpoint {
+                epoch,
+                exact: d.verdict.is_valid(),
+                delta: d.delta,
+            });
+        }
+    }
 }
 
 /// Trains `model` for `epochs` on the data objective (minibatch MSE).
+#[allow(clippy::too_many_arguments)]
 fn train_data(
     model: &mut Model,
     s: &TrainSettings,
@@ -382,6 +420,7 @@ fn train_data(
     epochs: usize,
     shuffle: &mut ChaCha8Rng,
     curves: &mut Curves,
+    phase1: bool,
 ) {
     let mut opt = AdamW::new(s.adamw, model.theta.len());
     let mut grad = vec![0.0; model.theta.len()];
@@ -409,6 +448,7 @@ fn train_data(
             last_test = model.batch_loss_grad(&test.a, &test.b, &test.c, test.len, None, &mut ws);
         }
         curves.test.push(last_test);
+        curves.checkpoint(s, model, epoch + 1, phase1);
     }
 }
 
@@ -436,6 +476,7 @@ fn train_tensor(
     anneal: Option<&Anneal>,
     target: &[f64],
     curves: &mut Curves,
+    phase1: bool,
 ) {
     let mut opt = AdamW::new(adamw, model.theta.len());
     let mut grad = vec![0.0; model.theta.len()];
@@ -464,6 +505,7 @@ fn train_tensor(
             last_test = model.batch_loss_grad(&test.a, &test.b, &test.c, test.len, None, &mut ws);
         }
         curves.test.push(last_test);
+        curves.checkpoint(s, model, epoch + 1, phase1);
     }
 }
 
@@ -490,6 +532,7 @@ fn attempt(
             s.epochs,
             &mut shuffle,
             &mut curves,
+            true,
         ),
         Objective::Tensor => train_tensor(
             &mut model,
@@ -500,6 +543,7 @@ fn attempt(
             None,
             target,
             &mut curves,
+            true,
         ),
     }
     let full = model.clone();
@@ -514,6 +558,7 @@ fn attempt(
                 s.finetune_epochs,
                 &mut shuffle,
                 &mut curves,
+                false,
             ),
             Objective::Tensor => train_tensor(
                 &mut pruned,
@@ -524,6 +569,7 @@ fn attempt(
                 None,
                 target,
                 &mut curves,
+                false,
             ),
         }
     }
@@ -542,6 +588,7 @@ fn attempt(
             Some(an),
             &target_p,
             &mut curves,
+            false,
         );
     }
     Trained {
@@ -549,22 +596,29 @@ fn attempt(
         pruned,
         train_curve: curves.train,
         test_curve: curves.test,
+        checkpoints: curves.checkpoints,
     }
 }
 
+/// The training set of a run with settings `s` (the data objective's pairs; the same for every
+/// repeat of the seed).
+pub fn training_set(s: &TrainSettings) -> Dataset {
+    Dataset::random(
+        s.dims,
+        s.train_size,
+        s.distr,
+        &mut rng(s.seed, STREAM_TRAIN),
+    )
+}
+
 /// Runs one training run to the end (all attempts) and returns its record and outputs.
-/// This never writes files; see [`super::write_scheme`] for the output file.
+/// This never writes files; see [`super::output_scheme`] for the output file.
 pub fn run(s: &TrainSettings) -> Result<RunOutput, TrainError> {
     s.validate()?;
     let start = Instant::now();
     let data_dims = s.dims;
     let train = match s.objective {
-        Objective::Data => Dataset::random(
-            data_dims,
-            s.train_size,
-            s.distr,
-            &mut rng(s.seed, STREAM_TRAIN),
-        ),
+        Objective::Data => training_set(s),
         Objective::Tensor => Dataset::random(data_dims, 0, s.distr, &mut rng(s.seed, STREAM_TRAIN)),
     };
     let test = Dataset::random(
@@ -621,6 +675,7 @@ pub fn run(s: &TrainSettings) -> Result<RunOutput, TrainError> {
         nonzeros: chosen.scheme.nonzeros(),
         success: exact,
         fallback_used: false,
+        checkpoints: trained.checkpoints.clone(),
         wall_time_s: start.elapsed().as_secs_f64(),
     };
     Ok(RunOutput {
