@@ -136,3 +136,53 @@ fn alphatensor_unreadable_or_missing_keys_are_refused() {
     let msg = import_error(alphatensor(format!("{FM}/strassen"), "2,2,2"));
     assert!(msg.contains("not a readable .npz"), "{msg}");
 }
+
+/// Writes Strassen's scheme in AlphaTensor's layout (C transposed) as a float array whose
+/// product 0 is written as (u/2)(2v)w and product 3 as (u/4)(v)(4w) when `exact`, or with
+/// product 0 halved in U only (not exact) otherwise.
+fn write_alphatensor_float(path: &Path, key: &str, exact: bool) {
+    use npyz::WriterBuilder;
+    let s = Scheme::strassen();
+    let mut data = vec![0f64; 3 * 4 * 7];
+    for r in 0..7 {
+        let (fu, fv, fw) = match (r, exact) {
+            (0, true) => (0.5, 2.0, 1.0),
+            (3, true) => (0.25, 1.0, 4.0),
+            (0, false) => (0.5, 1.0, 1.0),
+            _ => (1.0, 1.0, 1.0),
+        };
+        for e in 0..4 {
+            data[e * 7 + r] = s.u[r][e] as f64 * fu;
+            data[(4 + e) * 7 + r] = s.v[r][e] as f64 * fv;
+            // Their row t*2+s holds our C entry (s, t).
+            let (si, t) = (e / 2, e % 2);
+            data[(8 + t * 2 + si) * 7 + r] = s.w[e][r] as f64 * fw;
+        }
+    }
+    let mut npz = npyz::npz::NpzWriter::create(path).unwrap();
+    let mut w = npz
+        .array::<f64>(key, Default::default())
+        .unwrap()
+        .default_dtype()
+        .shape(&[3, 4, 7])
+        .begin_nd()
+        .unwrap();
+    w.extend(data).unwrap();
+    w.finish().unwrap();
+}
+
+#[test]
+fn alphatensor_float_arrays_with_removable_fractions_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f.npz");
+    write_alphatensor_float(&p, "2,2,2", true);
+    let s = alphatensor(&p, "2,2,2").unwrap();
+    assert!(s.verify().is_valid());
+    assert_eq!(s.provenance["rescaled_products"], serde_json::json!([0, 3]));
+    let m = match_strassen(&s).unwrap();
+    assert_eq!(m.perm, (0..7).collect::<Vec<_>>());
+    // Not exact: refused, and said to be wrong even over the rationals.
+    write_alphatensor_float(&p, "2,2,2", false);
+    let msg = import_error(alphatensor(&p, "2,2,2"));
+    assert!(msg.contains("not an exact scheme even over the rationals"), "{msg}");
+}

@@ -131,6 +131,18 @@ fn report_scheme(s: &Scheme, max_size: usize, seed: u64) -> SchemeReport {
     }
 }
 
+/// `x` in scientific notation with a two-digit signed exponent, e.g. `5.54e-15`, `1.09e+00`.
+fn sci(x: f64) -> String {
+    let s = format!("{x:.2e}");
+    match s.split_once('e') {
+        Some((mant, exp)) => {
+            let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
+            format!("{mant}e{sign}{digits:0>2}")
+        }
+        None => s, // inf, NaN
+    }
+}
+
 fn print_human(r: &FileReport, seed: u64) {
     let Some(s) = &r.scheme else {
         return;
@@ -191,10 +203,10 @@ fn print_human(r: &FileReport, seed: u64) {
         );
         for e in &s.expansion {
             println!(
-                "    {:>14}  {:>6}  {:>10.2e}",
+                "    {:>14}  {:>6}  {:>10}",
                 format!("{}x{}x{}", e.m, e.k, e.n),
                 e.levels,
-                e.rel_error
+                sci(e.rel_error)
             );
         }
     }

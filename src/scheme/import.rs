@@ -9,8 +9,12 @@
 //!   is refused, and symbolic coefficients (approximate, border-rank schemes) are always refused.
 //! * **AlphaTensor** `factorizations_r.npz`: a NumPy archive with one array per `"m,k,n"` key,
 //!   holding U (mk x R), V (kn x R) and W (mn x R); W is for `(A B)^T`, so its `m x n` index is
-//!   transposed on import. Only arrays stored as plain integer arrays can be read (the archive
-//!   stores most non-square keys as pickled object arrays, which are refused with a clear error).
+//!   transposed on import. Only plain numeric arrays can be read: the archive stores its
+//!   non-square keys as pickled object arrays, which are refused with a clear error. Float arrays
+//!   are accepted when their fractions are exact binary fractions that the same per-product
+//!   rescaling removes. Of the 93 keys of `factorizations_r.npz` (commit 1949163), 2,2,2, 3,3,3,
+//!   4,4,4, 5,5,5 and 10,10,10 import and verify; 9,9,9 and 11,11,11 are exact over the
+//!   rationals but not integral and are refused; the 86 others are pickled.
 //!
 //! Imported schemes are not verified here: callers (e.g. `strass import`) verify them exactly.
 
@@ -130,21 +134,22 @@ fn integralize(u: &mut [Frac], v: &mut [Frac], w: &mut [Frac]) -> Option<bool> {
     Some(changed)
 }
 
+/// U, V, W with rational coefficients as in the published files: one row per entry of A, B, C
+/// (row-major, C already in our orientation), one column per product.
+type Blocks = [Vec<Vec<Frac>>; 3];
+
 /// Checks the Brent equations with rational coefficients: each block is scaled by the lcm `L` of
 /// its denominators, so the equations become `sum_r U' V' W' = L_u L_v L_w [delta]` in `i128`.
 /// `None` on overflow.
-fn exact_over_rationals(
-    blocks: &[Vec<(usize, Vec<Frac>)>],
-    (k, n): (usize, usize),
-) -> Option<bool> {
-    let scaled = |b: &Vec<(usize, Vec<Frac>)>| -> Option<(i128, Vec<Vec<i128>>)> {
+fn exact_over_rationals(blocks: &Blocks, (k, n): (usize, usize)) -> Option<bool> {
+    let scaled = |b: &Vec<Vec<Frac>>| -> Option<(i128, Vec<Vec<i128>>)> {
         let mut l: i128 = 1;
-        for f in b.iter().flat_map(|(_, row)| row) {
+        for f in b.iter().flatten() {
             l = (l / gcd(l, f.den)).checked_mul(f.den)?;
         }
         let rows = b
             .iter()
-            .map(|(_, row)| row.iter().map(|f| f.num.checked_mul(l / f.den)).collect())
+            .map(|row| row.iter().map(|f| f.num.checked_mul(l / f.den)).collect())
             .collect::<Option<Vec<Vec<i128>>>>()?;
         Some((l, rows))
     };
@@ -170,77 +175,31 @@ fn exact_over_rationals(
     Some(true)
 }
 
-/// Parses a fast-matmul text file (see the module docs). `path` names the file in errors and
-/// in the provenance.
-pub fn fast_matmul_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeError> {
-    let mut blocks: Vec<Vec<(usize, Vec<Frac>)>> = vec![Vec::new()];
-    let mut comments = Vec::new();
-    for (lineno, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if let Some(c) = line.strip_prefix('#') {
-            let c = c.trim();
-            if !c.is_empty() {
-                comments.push(c.to_string());
-            }
-            if !blocks.last().is_some_and(|b| b.is_empty()) {
-                blocks.push(Vec::new());
-            }
-            continue;
-        }
-        if line.is_empty() {
-            continue;
-        }
-        let row = line
-            .split_whitespace()
-            .map(parse_token)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| import_err(path, format!("line {}: {e}", lineno + 1)))?;
-        blocks
-            .last_mut()
-            .expect("never empty")
-            .push((lineno + 1, row));
-    }
-    blocks.retain(|b| !b.is_empty());
-    if blocks.len() != 3 {
-        let hint = if blocks.len() > 3 {
-            " (extra blocks such as substitution information for eliminated variables are not \
-             supported: import the plain version of the scheme)"
-        } else {
-            ""
-        };
+/// Turns rational blocks into a [`Scheme`]: each product is rescaled to integers if it has
+/// fractions (recorded in the provenance as `rescaled_products`), or the import is refused with
+/// a message saying whether the scheme is at least exact over the rationals.
+fn finish(
+    path: &Path,
+    name: String,
+    (m, k, n): (usize, usize, usize),
+    blocks: Blocks,
+    mut provenance: serde_json::Value,
+) -> Result<Scheme, SchemeError> {
+    let rank = blocks[0].first().map_or(0, |r| r.len());
+    let limit = super::MAX_COEFF as u128;
+    if let Some(f) = blocks
+        .iter()
+        .flatten()
+        .flatten()
+        .find(|f| f.num.unsigned_abs() > limit || f.den.unsigned_abs() > limit)
+    {
         return Err(import_err(
             path,
-            format!(
-                "expected 3 blocks of numbers (U, V, W) separated by `#` lines, found {}{hint}",
-                blocks.len()
-            ),
+            format!("coefficient {}/{} is absurdly large", f.num, f.den),
         ));
     }
-    let rank = blocks[0][0].1.len();
-    for (b, name) in blocks.iter().zip(["U", "V", "W"]) {
-        if let Some((line, row)) = b.iter().find(|(_, r)| r.len() != rank) {
-            return Err(import_err(
-                path,
-                format!(
-                    "line {line}: {name} row has {} columns, expected {rank} (one per product)",
-                    row.len()
-                ),
-            ));
-        }
-    }
-    let (mk, kn, mn) = (blocks[0].len(), blocks[1].len(), blocks[2].len());
-    let (m, k, n) = dims_from_counts(mk, kn, mn).ok_or_else(|| {
-        import_err(
-            path,
-            format!(
-                "row counts {mk} (U), {kn} (V), {mn} (W) are not m*k, k*n, m*n for any m, k, n"
-            ),
-        )
-    })?;
-    // Transpose to per-product rows and make integral product by product.
-    let column = |b: &Vec<(usize, Vec<Frac>)>, r: usize| -> Vec<Frac> {
-        b.iter().map(|(_, row)| row[r]).collect()
-    };
+    let column =
+        |b: &Vec<Vec<Frac>>, r: usize| -> Vec<Frac> { b.iter().map(|row| row[r]).collect() };
     let (mut u, mut v, mut wcols) = (Vec::new(), Vec::new(), Vec::new());
     let mut rescaled = Vec::new();
     for r in 0..rank {
@@ -250,11 +209,8 @@ pub fn fast_matmul_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeErr
             column(&blocks[2], r),
         );
         match integralize(&mut ur, &mut vr, &mut wr) {
-            Some(changed) => {
-                if changed {
-                    rescaled.push(r);
-                }
-            }
+            Some(true) => rescaled.push(r),
+            Some(false) => {}
             None => {
                 let over_q = match exact_over_rationals(&blocks, (k, n)) {
                     Some(true) => "it is an exact scheme over the rationals",
@@ -290,6 +246,80 @@ pub fn fast_matmul_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeErr
     let w = (0..m * n)
         .map(|i| wcols.iter().map(|c| c[i]).collect())
         .collect();
+    if !rescaled.is_empty() {
+        provenance["rescaled_products"] = json!(rescaled);
+        provenance["rescaling"] =
+            json!("fractions removed per product: u_r * a, v_r * b, w_r / (a b)");
+    }
+    Scheme::new(name, (m, k, n), u, v, w, provenance).map_err(|e| import_err(path, e.to_string()))
+}
+
+/// Parses a fast-matmul text file (see the module docs). `path` names the file in errors and
+/// in the provenance.
+pub fn fast_matmul_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeError> {
+    let mut blocks: Vec<Vec<(usize, Vec<Frac>)>> = vec![Vec::new()];
+    let mut comments = Vec::new();
+    for (lineno, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(c) = line.strip_prefix('#') {
+            let c = c.trim();
+            if !c.is_empty() {
+                comments.push(c.to_string());
+            }
+            if !blocks.last().is_some_and(|b| b.is_empty()) {
+                blocks.push(Vec::new());
+            }
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let row = line
+            .split_whitespace()
+            .map(parse_token)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| import_err(path, format!("line {}: {e}", lineno + 1)))?;
+        if let Some(b) = blocks.last_mut() {
+            b.push((lineno + 1, row));
+        }
+    }
+    blocks.retain(|b| !b.is_empty());
+    if blocks.len() != 3 {
+        let hint = if blocks.len() > 3 {
+            " (extra blocks such as substitution information for eliminated variables are not \
+             supported: import the plain version of the scheme)"
+        } else {
+            ""
+        };
+        return Err(import_err(
+            path,
+            format!(
+                "expected 3 blocks of numbers (U, V, W) separated by `#` lines, found {}{hint}",
+                blocks.len()
+            ),
+        ));
+    }
+    let rank = blocks[0][0].1.len();
+    for (b, name) in blocks.iter().zip(["U", "V", "W"]) {
+        if let Some((line, row)) = b.iter().find(|(_, r)| r.len() != rank) {
+            return Err(import_err(
+                path,
+                format!(
+                    "line {line}: {name} row has {} columns, expected {rank} (one per product)",
+                    row.len()
+                ),
+            ));
+        }
+    }
+    let (mk, kn, mn) = (blocks[0].len(), blocks[1].len(), blocks[2].len());
+    let dims = dims_from_counts(mk, kn, mn).ok_or_else(|| {
+        import_err(
+            path,
+            format!(
+                "row counts {mk} (U), {kn} (V), {mn} (W) are not m*k, k*n, m*n for any m, k, n"
+            ),
+        )
+    })?;
     let name = path
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
@@ -299,15 +329,12 @@ pub fn fast_matmul_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeErr
         "format": "fast-matmul",
         "file": name,
     });
-    if !comments.is_empty() {
-        provenance["comment"] = json!(comments[0]);
+    if let Some(c) = comments.first() {
+        provenance["comment"] = json!(c);
     }
-    if !rescaled.is_empty() {
-        provenance["rescaled_products"] = json!(rescaled);
-        provenance["rescaling"] =
-            json!("fractions removed per product: u_r * a, v_r * b, w_r / (a b)");
-    }
-    Scheme::new(name, (m, k, n), u, v, w, provenance).map_err(|e| import_err(path, e.to_string()))
+    let strip = |b: &Vec<(usize, Vec<Frac>)>| b.iter().map(|(_, r)| r.clone()).collect();
+    let blocks = [strip(&blocks[0]), strip(&blocks[1]), strip(&blocks[2])];
+    finish(path, name, dims, blocks, provenance)
 }
 
 /// Reads a fast-matmul text file (see [`fast_matmul_from_str`]).
@@ -375,41 +402,61 @@ pub fn alphatensor(path: impl AsRef<Path>, key: &str) -> Result<Scheme, SchemeEr
             ),
         )
     };
-    let floats = |v: Vec<f64>| -> Result<Vec<i64>, SchemeError> {
-        v.iter()
-            .map(|&x| {
-                if x.fract() == 0.0 && x.abs() <= super::MAX_COEFF as f64 {
-                    Ok(x as i64)
-                } else {
-                    Err(import_err(
-                        path,
-                        format!("key {key}: coefficient {x} is not an integer (this key is stored in floating point with fractions); strass schemes have integer coefficients"),
-                    ))
-                }
+    // Integers stay integers; floats must be exact dyadic rationals (0.5, 0.125, ...).
+    let to_frac = |x: f64| -> Result<Frac, SchemeError> {
+        let bad = || {
+            import_err(
+                path,
+                format!("key {key}: coefficient {x} is not a bounded rational"),
+            )
+        };
+        if !x.is_finite() || x.abs() > super::MAX_COEFF as f64 {
+            return Err(bad());
+        }
+        let mut den: i128 = 1;
+        let mut y = x;
+        while y.fract() != 0.0 {
+            if den > 1 << 20 {
+                return Err(bad());
+            }
+            y *= 2.0;
+            den *= 2;
+        }
+        Frac::new(y as i128, den).ok_or_else(bad)
+    };
+    let floats = |v: Vec<f64>| v.into_iter().map(to_frac).collect::<Result<Vec<Frac>, _>>();
+    let ints = |v: Vec<i64>| -> Vec<Frac> {
+        v.into_iter()
+            .map(|c| Frac {
+                num: c as i128,
+                den: 1,
             })
             .collect()
     };
     let read_err = |e: std::io::Error| import_err(path, format!("key {key}: {e}"));
-    let data: Vec<i64> = match dtype.get(1..) {
-        Some("i1") => npy
-            .into_vec::<i8>()
-            .map_err(read_err)?
-            .into_iter()
-            .map(i64::from)
-            .collect(),
-        Some("i2") => npy
-            .into_vec::<i16>()
-            .map_err(read_err)?
-            .into_iter()
-            .map(i64::from)
-            .collect(),
-        Some("i4") => npy
-            .into_vec::<i32>()
-            .map_err(read_err)?
-            .into_iter()
-            .map(i64::from)
-            .collect(),
-        Some("i8") => npy.into_vec::<i64>().map_err(read_err)?,
+    let data: Vec<Frac> = match dtype.get(1..) {
+        Some("i1") => ints(
+            npy.into_vec::<i8>()
+                .map_err(read_err)?
+                .into_iter()
+                .map(i64::from)
+                .collect(),
+        ),
+        Some("i2") => ints(
+            npy.into_vec::<i16>()
+                .map_err(read_err)?
+                .into_iter()
+                .map(i64::from)
+                .collect(),
+        ),
+        Some("i4") => ints(
+            npy.into_vec::<i32>()
+                .map_err(read_err)?
+                .into_iter()
+                .map(i64::from)
+                .collect(),
+        ),
+        Some("i8") => ints(npy.into_vec::<i64>().map_err(read_err)?),
         Some("f4") => floats(
             npy.into_vec::<f32>()
                 .map_err(read_err)?
@@ -420,15 +467,6 @@ pub fn alphatensor(path: impl AsRef<Path>, key: &str) -> Result<Scheme, SchemeEr
         Some("f8") => floats(npy.into_vec::<f64>().map_err(read_err)?)?,
         _ => return Err(unreadable()),
     };
-    if data
-        .iter()
-        .any(|c| c.unsigned_abs() > super::MAX_COEFF as u64)
-    {
-        return Err(import_err(
-            path,
-            format!("key {key}: coefficient too large"),
-        ));
-    }
     if shape.len() != 3 || shape[0] != 3 || m * k != k * n || m * k != m * n {
         return Err(unreadable());
     }
@@ -436,20 +474,19 @@ pub fn alphatensor(path: impl AsRef<Path>, key: &str) -> Result<Scheme, SchemeEr
     if d != m * k || data.len() != 3 * d * rank {
         return Err(unreadable());
     }
-    let factor = |f: usize, row: usize, r: usize| data[(f * d + row) * rank + r];
-    let u = (0..rank)
-        .map(|r| (0..m * k).map(|a| factor(0, a, r)).collect())
-        .collect();
-    let v = (0..rank)
-        .map(|r| (0..k * n).map(|b| factor(1, b, r)).collect())
-        .collect();
+    // Blocks with one row per entry (row-major), one column per product.
+    let block = |f: usize, rows: Vec<usize>| -> Vec<Vec<Frac>> {
+        rows.into_iter()
+            .map(|row| data[(f * d + row) * rank..][..rank].to_vec())
+            .collect()
+    };
     // Their third factor indexes (A B)^T: entry (s, t) of C is their row t*m + s.
-    let w = (0..m * n)
-        .map(|c| {
-            let (s, t) = (c / n, c % n);
-            (0..rank).map(|r| factor(2, t * m + s, r)).collect()
-        })
-        .collect();
+    let c_rows = (0..m * n).map(|c| (c % n) * m + c / n).collect();
+    let blocks = [
+        block(0, (0..m * k).collect()),
+        block(1, (0..k * n).collect()),
+        block(2, c_rows),
+    ];
     let provenance = json!({
         "source": "import",
         "format": "alphatensor",
@@ -457,13 +494,6 @@ pub fn alphatensor(path: impl AsRef<Path>, key: &str) -> Result<Scheme, SchemeEr
         "key": key,
         "note": "third factor transposed (AlphaTensor's W is for (A B)^T)",
     });
-    Scheme::new(
-        format!("alphatensor-{m}{k}{n}-{rank}"),
-        (m, k, n),
-        u,
-        v,
-        w,
-        provenance,
-    )
-    .map_err(|e| import_err(path, e.to_string()))
+    let name = format!("alphatensor-{m}{k}{n}-{rank}");
+    finish(path, name, (m, k, n), blocks, provenance)
 }
