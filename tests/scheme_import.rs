@@ -184,5 +184,8 @@ fn alphatensor_float_arrays_with_removable_fractions_import() {
     // Not exact: refused, and said to be wrong even over the rationals.
     write_alphatensor_float(&p, "2,2,2", false);
     let msg = import_error(alphatensor(&p, "2,2,2"));
-    assert!(msg.contains("not an exact scheme even over the rationals"), "{msg}");
+    assert!(
+        msg.contains("not an exact scheme even over the rationals"),
+        "{msg}"
+    );
 }
