@@ -21,6 +21,9 @@ pub enum TrainingCommand {
     /// Gradient-noise covariance per batch size at a training checkpoint: sigma^2 = Tr(Sigma)/d
     /// and its condition number.
     Kappa(Box<KappaArgs>),
+    /// Write bench-results/REPORT.md: each published claim beside our measurement and the
+    /// command behind it (reads the study directory; runs the rest).
+    Report(ReportArgs),
 }
 
 /// Settings overrides shared by the training commands. Unset options keep the protocol's value.
@@ -537,6 +540,40 @@ fn cmd_kappa(a: KappaArgs) -> crate::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `strass report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Directory written by `strass study` (paper protocol).
+    #[arg(long, default_value = "bench-results/study")]
+    pub study_dir: PathBuf,
+    /// Where to write the report.
+    #[arg(long, default_value = "bench-results/REPORT.md")]
+    pub out: PathBuf,
+    /// Consecutive seeds of the default protocol to run (0, 1, ...).
+    #[arg(long, default_value_t = 100)]
+    pub seeds: u64,
+    /// Where to write the default protocol's run records.
+    #[arg(long, default_value = "bench-results/train-default.jsonl")]
+    pub default_runs: PathBuf,
+}
+
+fn cmd_report(a: ReportArgs) -> crate::Result<ExitCode> {
+    let cfg = train::report::ReportConfig {
+        study_dir: a.study_dir,
+        default_seeds: a.seeds,
+        default_runs_out: Some(a.default_runs),
+    };
+    let text = train::report::build(&cfg)?;
+    if let Some(parent) = a.out.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| crate::Error::io(parent, e))?;
+        }
+    }
+    std::fs::write(&a.out, &text).map_err(|e| crate::Error::io(&a.out, e))?;
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs one of these commands.
 pub fn run(cmd: TrainingCommand) -> crate::Result<ExitCode> {
     match cmd {
@@ -545,5 +582,6 @@ pub fn run(cmd: TrainingCommand) -> crate::Result<ExitCode> {
         TrainingCommand::Fragility(a) => cmd_fragility(*a),
         TrainingCommand::Permutations(a) => cmd_permutations(a),
         TrainingCommand::Kappa(a) => cmd_kappa(*a),
+        TrainingCommand::Report(a) => cmd_report(a),
     }
 }

@@ -14,6 +14,7 @@ pub mod discretise;
 pub mod metrics;
 pub mod model;
 pub mod protocol;
+pub mod report;
 pub mod stats;
 pub mod study;
 

@@ -1,20 +1,29 @@
 //! Statistics for studies: Wilson score intervals and one-way ANOVA.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor};
 
+/// Deserialises an `f64` that JSON may hold as `null` (serde_json writes NaN and infinities as
+/// `null`); `null` reads back as NaN.
+pub fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
 /// A binomial proportion with its Wilson score interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Proportion {
     /// Successes.
     pub successes: usize,
     /// Trials.
     pub trials: usize,
     /// `successes / trials` (NaN for no trials).
+    #[serde(deserialize_with = "f64_or_nan")]
     pub rate: f64,
     /// Lower end of the interval.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub lo: f64,
     /// Upper end of the interval.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub hi: f64,
 }
 
@@ -49,15 +58,17 @@ pub fn wilson(successes: usize, trials: usize, z: f64) -> Proportion {
 }
 
 /// The result of a one-way analysis of variance.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Anova {
     /// Number of groups.
     pub groups: usize,
     /// Number of observations.
     pub n: usize,
     /// Between-group sum of squares.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub ss_between: f64,
     /// Within-group sum of squares.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub ss_within: f64,
     /// Between-group degrees of freedom, `groups - 1`.
     pub df_between: usize,
@@ -65,10 +76,13 @@ pub struct Anova {
     pub df_within: usize,
     /// `(ss_between / df_between) / (ss_within / df_within)`; infinite when the groups differ
     /// but have no spread, NaN when there is no variance at all.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub f: f64,
     /// Upper-tail probability of `f` under F(df_between, df_within) (NaN when `f` is NaN).
+    #[serde(deserialize_with = "f64_or_nan")]
     pub p: f64,
     /// Effect size `ss_between / (ss_between + ss_within)` (NaN when there is no variance).
+    #[serde(deserialize_with = "f64_or_nan")]
     pub eta_squared: f64,
 }
 

@@ -16,7 +16,7 @@ use super::stats::{mean_sd, median, one_way_anova, wilson, Anova, Proportion, Z9
 use super::TrainError;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
@@ -141,24 +141,27 @@ pub fn run_study(config: &StudyConfig, progress: bool) -> Result<StudyResult, Tr
 }
 
 /// One row of the success table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BatchRow {
     /// Batch size.
     pub batch_size: usize,
     /// Success with its 95% Wilson interval.
     pub success: Proportion,
     /// Mean delta.
+    #[serde(deserialize_with = "super::stats::f64_or_nan")]
     pub delta_mean: f64,
     /// Standard deviation of delta.
+    #[serde(deserialize_with = "super::stats::f64_or_nan")]
     pub delta_sd: f64,
     /// Runs whose gauge-balanced rounding verified.
     pub balanced_exact: usize,
     /// Median wall time per run (s).
+    #[serde(deserialize_with = "super::stats::f64_or_nan")]
     pub median_time_s: f64,
 }
 
 /// One cell of the phase diagram.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhaseCell {
     /// Batch size.
     pub batch_size: usize,
@@ -167,11 +170,12 @@ pub struct PhaseCell {
     /// Success at that checkpoint.
     pub success: Proportion,
     /// Mean delta at that checkpoint.
+    #[serde(deserialize_with = "super::stats::f64_or_nan")]
     pub delta_mean: f64,
 }
 
 /// Everything a study's outputs say.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StudySummary {
     /// All runs.
     pub overall: Proportion,
@@ -188,8 +192,10 @@ pub struct StudySummary {
     /// Runs whose output scheme matches Strassen up to slot order and signs.
     pub strassen_matches: usize,
     /// Median wall time per run (s).
+    #[serde(deserialize_with = "super::stats::f64_or_nan")]
     pub median_run_time_s: f64,
     /// Whole study (s).
+    #[serde(deserialize_with = "super::stats::f64_or_nan")]
     pub wall_time_s: f64,
     /// Threads used.
     pub threads: usize,
@@ -286,8 +292,12 @@ pub fn machine_description() -> String {
 pub fn anova_text(a: &Option<Anova>) -> String {
     match a {
         None => "not defined (fewer than two groups or no within-group degrees of freedom)".into(),
-        Some(a) if a.f.is_nan() => format!(
+        Some(a) if a.ss_within == 0.0 && a.ss_between == 0.0 => format!(
             "not defined: no variance at all (every run has the same value); df = ({}, {})",
+            a.df_between, a.df_within
+        ),
+        Some(a) if a.ss_within == 0.0 => format!(
+            "F({}, {}) infinite (groups differ, no spread within groups), p = 0, eta^2 = 1",
             a.df_between, a.df_within
         ),
         Some(a) => format!(
