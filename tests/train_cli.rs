@@ -105,3 +105,84 @@ fn paper_protocol_tiny_run_and_bad_options() {
         .unwrap();
     assert_eq!(st.status.code(), Some(2));
 }
+
+#[test]
+fn the_shipped_learned_scheme_is_regenerated_bit_for_bit_by_the_readme_command() {
+    // README: `cargo run --release -- train --seed 0 --out kernels/learned.json`.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("learned.json");
+    let st = strass()
+        .args(["train", "--seed", "0", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{st:?}");
+    let shipped = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/learned.json"))
+        .expect("kernels/learned.json is shipped");
+    assert!(
+        std::fs::read(&out).unwrap() == shipped,
+        "kernels/learned.json differs from what `strass train --seed 0` writes now; regenerate it"
+    );
+    let s = strass::Scheme::shipped("learned").expect("embedded by build.rs");
+    assert_eq!(s.provenance["source"], "training");
+    assert_eq!(s.provenance["seed"], 0);
+}
+
+#[test]
+fn report_from_a_tiny_study() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    let st = strass()
+        .args([
+            "study",
+            "--quiet",
+            "--seeds",
+            "1",
+            "--repeats",
+            "2",
+            "--batch-sizes",
+            "16,64",
+            "--epochs",
+            "10",
+            "--phase-epochs",
+            "5",
+            "--train-size",
+            "64",
+            "--out-dir",
+        ])
+        .arg(&study)
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{st:?}");
+    let report = dir.path().join("REPORT.md");
+    let st = strass()
+        .args(["report", "--seeds", "2", "--study-dir"])
+        .arg(&study)
+        .arg("--out")
+        .arg(&report)
+        .arg("--default-runs")
+        .arg(dir.path().join("d.jsonl"))
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{st:?}");
+    let text = std::fs::read_to_string(&report).unwrap();
+    for needle in [
+        "68%",
+        "F = 15.34",
+        "5039",
+        "< 1e-5",
+        "0/4 = 0.0%",
+        "2/2 exact",
+    ] {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+    // Without a study the report is an error, not a panic.
+    let st = strass()
+        .args(["report", "--seeds", "1", "--study-dir"])
+        .arg(dir.path().join("nope"))
+        .arg("--out")
+        .arg(dir.path().join("R2.md"))
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(2));
+}
