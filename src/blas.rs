@@ -4,7 +4,7 @@
 use crate::kernel::{Element, KernelError};
 // Linking: openblas-src emits the `-lopenblas` directive; blas-src selects it as the BLAS.
 use blas_src as _;
-use cblas::{Layout, Transpose};
+use cblas as _;
 use openblas_src as _;
 use std::any::TypeId;
 use std::ffi::CStr;
@@ -90,6 +90,25 @@ fn to_int(x: usize, what: &str) -> Result<i32, KernelError> {
         .map_err(|_| KernelError::Shape(format!("OpenBLAS leaf: {what} = {x} exceeds i32")))
 }
 
+/// Checks that an operand's elements lie within a slice of `len` elements.
+fn check_within(op: Operand, len: usize, what: &str) -> Result<(), KernelError> {
+    if op.rows == 0 || op.cols == 0 {
+        return Ok(());
+    }
+    let last = (op.rows - 1).checked_mul(op.rs).and_then(|x| {
+        (op.cols - 1)
+            .checked_mul(op.cs)
+            .and_then(|y| x.checked_add(y))
+    });
+    match last {
+        Some(l) if l < len => Ok(()),
+        _ => Err(KernelError::Shape(format!(
+            "OpenBLAS leaf: {what} ({}x{}, strides {}, {}) does not fit in a slice of {len}",
+            op.rows, op.cols, op.rs, op.cs
+        ))),
+    }
+}
+
 /// C = alpha A B + beta C through OpenBLAS, with A `m x k`, B `k x n`, C `m x n` given as strided
 /// views (each with a unit stride in one dimension). With `beta == 0` C's old contents are ignored.
 #[allow(clippy::too_many_arguments)]
@@ -101,6 +120,81 @@ pub fn gemm<T: Element>(
     bo: Operand,
     beta: T,
     c: &mut [T],
+    co: Operand,
+) -> Result<(), KernelError> {
+    check_within(ao, a.len(), "A")?;
+    check_within(bo, b.len(), "B")?;
+    check_within(co, c.len(), "C")?;
+    // SAFETY: the views lie within the slices (checked above), and `c` is borrowed mutably.
+    unsafe {
+        gemm_raw(
+            alpha,
+            a.as_ptr(),
+            ao,
+            b.as_ptr(),
+            bo,
+            beta,
+            c.as_mut_ptr(),
+            co,
+        )
+    }
+}
+
+extern "C" {
+    fn cblas_sgemm(
+        layout: c_int,
+        transa: c_int,
+        transb: c_int,
+        m: c_int,
+        n: c_int,
+        k: c_int,
+        alpha: f32,
+        a: *const f32,
+        lda: c_int,
+        b: *const f32,
+        ldb: c_int,
+        beta: f32,
+        c: *mut f32,
+        ldc: c_int,
+    );
+    fn cblas_dgemm(
+        layout: c_int,
+        transa: c_int,
+        transb: c_int,
+        m: c_int,
+        n: c_int,
+        k: c_int,
+        alpha: f64,
+        a: *const f64,
+        lda: c_int,
+        b: *const f64,
+        ldb: c_int,
+        beta: f64,
+        c: *mut f64,
+        ldc: c_int,
+    );
+}
+
+/// CBLAS enumeration values.
+const CBLAS_COL_MAJOR: c_int = 102;
+const CBLAS_NO_TRANS: c_int = 111;
+const CBLAS_TRANS: c_int = 112;
+
+/// [`gemm`] on raw pointers, for callers (the kernel's parallel leaves) whose C views interleave
+/// in memory so that no two of them may be borrowed as slices at once.
+///
+/// # Safety
+/// Every element of each view is valid memory (A and B readable, C writable), C's elements are
+/// distinct, and no other thread accesses C's elements during the call.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn gemm_raw<T: Element>(
+    alpha: T,
+    a: *const T,
+    ao: Operand,
+    b: *const T,
+    bo: Operand,
+    beta: T,
+    c: *mut T,
     co: Operand,
 ) -> Result<(), KernelError> {
     let (m, k, n) = (ao.rows, ao.cols, bo.cols);
@@ -123,13 +217,7 @@ pub fn gemm<T: Element>(
         // C^T (n x m) = B^T A^T: B^T's column-major description flips B's transposition.
         (n, m, !b_t, !a_t, b, ldb, a, lda)
     };
-    let tr = |t: bool| {
-        if t {
-            Transpose::Ordinary
-        } else {
-            Transpose::None
-        }
-    };
+    let tr = |t: bool| if t { CBLAS_TRANS } else { CBLAS_NO_TRANS };
     let (mi, ni, ki) = (to_int(mm, "m")?, to_int(nn, "n")?, to_int(k.max(1), "k")?);
     let (l1, l2, l3) = (
         to_int(f_ld.max(1), "lda")?,
@@ -141,70 +229,51 @@ pub fn gemm<T: Element>(
         // some builds' argument checks).
         for i in 0..m {
             for j in 0..n {
-                let x = &mut c[i * co.rs + j * co.cs];
+                // SAFETY: (i, j) is an element of C (caller's contract).
+                let x = unsafe { &mut *c.add(i * co.rs + j * co.cs) };
                 *x = if beta == T::ZERO { T::ZERO } else { beta * *x };
             }
         }
         return Ok(());
     }
     if TypeId::of::<T>() == TypeId::of::<f32>() {
-        // SAFETY: T is f32 (checked by TypeId), so the casts reinterpret memory of the same type.
-        let (al, be, f, s, cc) = unsafe {
-            (
-                *(&alpha as *const T as *const f32),
-                *(&beta as *const T as *const f32),
-                std::slice::from_raw_parts(first.as_ptr() as *const f32, first.len()),
-                std::slice::from_raw_parts(second.as_ptr() as *const f32, second.len()),
-                std::slice::from_raw_parts_mut(c.as_mut_ptr() as *mut f32, c.len()),
-            )
-        };
-        // SAFETY: the views were checked by the caller to lie within the slices, and the leading
-        // dimensions computed above describe exactly those views.
+        // SAFETY: T is f32 (checked by TypeId), so the casts reinterpret values of the same type;
+        // the caller guarantees the views, which the leading dimensions above describe exactly.
         unsafe {
-            cblas::sgemm(
-                Layout::ColumnMajor,
+            cblas_sgemm(
+                CBLAS_COL_MAJOR,
                 tr(ta),
                 tr(tb),
                 mi,
                 ni,
                 ki,
-                al,
-                f,
+                *(&alpha as *const T as *const f32),
+                first as *const f32,
                 l1,
-                s,
+                second as *const f32,
                 l2,
-                be,
-                cc,
+                *(&beta as *const T as *const f32),
+                c as *mut f32,
                 l3,
             )
         };
     } else if TypeId::of::<T>() == TypeId::of::<f64>() {
-        // SAFETY: T is f64 (checked by TypeId).
-        let (al, be, f, s, cc) = unsafe {
-            (
-                *(&alpha as *const T as *const f64),
-                *(&beta as *const T as *const f64),
-                std::slice::from_raw_parts(first.as_ptr() as *const f64, first.len()),
-                std::slice::from_raw_parts(second.as_ptr() as *const f64, second.len()),
-                std::slice::from_raw_parts_mut(c.as_mut_ptr() as *mut f64, c.len()),
-            )
-        };
-        // SAFETY: as above.
+        // SAFETY: T is f64 (checked by TypeId); as above.
         unsafe {
-            cblas::dgemm(
-                Layout::ColumnMajor,
+            cblas_dgemm(
+                CBLAS_COL_MAJOR,
                 tr(ta),
                 tr(tb),
                 mi,
                 ni,
                 ki,
-                al,
-                f,
+                *(&alpha as *const T as *const f64),
+                first as *const f64,
                 l1,
-                s,
+                second as *const f64,
                 l2,
-                be,
-                cc,
+                *(&beta as *const T as *const f64),
+                c as *mut f64,
                 l3,
             )
         };

@@ -1,14 +1,59 @@
 //! The recursive kernel: [`strassen_mul`] and the configurable [`Engine`].
 //!
-//! INTERFACE SKELETON: the names below are the public API other modules and the benches build
-//! against; the kernel issue fills in the bodies (recursion, workspace, SIMD, leaves, threads).
+//! The kernel is split the way BLIS splits a GEMM: a frame that knows the algorithm and nothing
+//! about the machine, and small machine-specific routines that know nothing about the algorithm.
+//!
+//! * `view.rs`: strided views ([`MatRef`], [`MatMut`]), checked once at the API boundary.
+//! * `recurse.rs`: the recursion over a [`Plan`](crate::plan::Plan): block splitting, dynamic
+//!   peeling of odd sizes, the addition schedule, breadth-first threading.
+//! * `workspace.rs`: the single workspace allocated before the recursion starts.
+//! * `simd/`: fused linear combinations of matrices (AVX-512F, AVX2+FMA, portable), chosen at run
+//!   time.
+//! * `leaf.rs`: the leaf GEMMs (matrixmultiply; OpenBLAS with the `openblas` feature).
+//!
+//! # Numerical behaviour
+//! Fast schemes trade a little accuracy for speed. With `l` levels of a scheme whose products
+//! combine entries with coefficients of size at most 1 (Strassen, Winograd), the error bound
+//! grows roughly like `c^l` times the classical one (Higham, *Accuracy and Stability of Numerical
+//! Algorithms*, 2nd ed., Thm. 23.2: for Strassen with `n = 2^k`, recursion down to blocks of size
+//! `n0`, `|C - Ĉ| <= [(n0/n)^log2(12) (n0^2 + 5 n0) - 5 n] u ||A|| ||B|| + O(u^2)` in the max norm,
+//! i.e. a factor of about 12 per level instead of the classical factor 2 per doubling). The test
+//! suite checks `||C - Ĉ||_max <= (k + 5 m0 k0 n0)·g^l · u · ||A||_max ||B||_max`-style bounds; the
+//! exact constants are documented in `tests/kernel_props.rs`.
+//!
+//! Special values: the classical product computes every `c_ij` from row `i` of A and column `j`
+//! of B only. A fast scheme forms sums and differences of blocks first, so an `Inf` or `NaN` in
+//! one entry of A or B spreads to every entry of C whose computation touches that block sum, and
+//! `Inf - Inf` can turn into `NaN` where the classical product gives `±Inf`. Finite inputs whose
+//! products overflow can likewise produce `NaN` instead of `Inf`. When every input is finite and no
+//! intermediate overflows, the result is finite. With `beta = 0`, C's old contents are never read
+//! (old NaNs do not leak); with `alpha = 0`, A and B are not read (C = beta C).
 
+mod leaf;
+mod recurse;
+mod simd;
+mod view;
+mod workspace;
+
+pub use simd::Isa;
+pub use view::{MatMut, MatRef};
+
+use crate::plan::Plan;
+use crate::scheme::Scheme;
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Mul, Neg, Sub};
+use std::sync::{Arc, OnceLock};
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
 
 /// A floating-point element type the kernel supports (`f32`, `f64`).
 pub trait Element:
-    Copy
+    sealed::Sealed
+    + Copy
     + Send
     + Sync
     + Default
@@ -28,6 +73,8 @@ pub trait Element:
     const ZERO: Self;
     /// 1.
     const ONE: Self;
+    /// Unit roundoff `u` (half the machine epsilon).
+    const UNIT_ROUNDOFF: f64;
     /// Converts an integer scheme coefficient.
     fn from_i64(c: i64) -> Self;
     /// Converts from `f64` (rounding for `f32`).
@@ -42,6 +89,7 @@ macro_rules! impl_element {
             const DTYPE: &'static str = $name;
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
+            const UNIT_ROUNDOFF: f64 = <$t>::EPSILON as f64 / 2.0;
             fn from_i64(c: i64) -> Self {
                 c as $t
             }
@@ -82,47 +130,376 @@ pub enum KernelError {
         /// Requested size.
         bytes: usize,
     },
+    /// An internal invariant failed (a bug in strass; please report it).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
-/// A read-only strided matrix view.
-#[derive(Debug, Clone, Copy)]
-pub struct MatRef<'a, T> {
-    data: &'a [T],
-    rows: usize,
-    cols: usize,
-    rs: usize,
-    cs: usize,
+/// Built-in cutoff when no tuning file has one: blocks smaller than this in any dimension go to
+/// the leaf GEMM. Measured on the development machine (see bench-results/kernel.md).
+pub const DEFAULT_CUTOFF: usize = 512;
+
+/// The scheme [`Engine::new`] uses: the shipped learned scheme if present, else Strassen's.
+fn default_plan() -> Arc<Plan> {
+    static PLAN: OnceLock<Arc<Plan>> = OnceLock::new();
+    PLAN.get_or_init(|| {
+        let s = default_scheme();
+        Arc::new(Plan::compile_unchecked(&s))
+    })
+    .clone()
 }
 
-/// A mutable strided matrix view.
-#[derive(Debug)]
-pub struct MatMut<'a, T> {
-    data: &'a mut [T],
-    rows: usize,
-    cols: usize,
-    rs: usize,
-    cs: usize,
+fn default_scheme() -> Scheme {
+    // Temporary until the shipped-scheme registry lands: the file is verified by the tests.
+    let text = include_str!("../../kernels/strassen.json");
+    match Scheme::from_json_str(text, std::path::Path::new("kernels/strassen.json")) {
+        Ok(s) => s,
+        Err(e) => unreachable!("kernels/strassen.json is verified at build time: {e}"),
+    }
 }
 
-/// The configurable engine (scheme, cutoff, levels, leaf, threads).
+/// Thread count from `STRASS_NUM_THREADS`, else all cores; a bad value is reported by `gemm`.
+fn default_threads() -> Result<usize, String> {
+    match std::env::var("STRASS_NUM_THREADS") {
+        Ok(s) if !s.trim().is_empty() => match s.trim().parse::<usize>() {
+            Ok(p) if p >= 1 => Ok(p),
+            _ => Err(format!(
+                "STRASS_NUM_THREADS={s:?} is not a positive integer"
+            )),
+        },
+        _ => Ok(std::thread::available_parallelism().map_or(1, |p| p.get())),
+    }
+}
+
+/// Most threads an engine accepts.
+pub const MAX_THREADS: usize = 1024;
+
+/// The configurable engine: scheme, cutoff, levels, leaf GEMM and threads.
+///
+/// ```
+/// use strass::{Engine, MatRef, MatMut};
+/// let (a, b) = (vec![1.0f64; 6], vec![2.0f64; 12]);
+/// let mut c = vec![0.0f64; 8];
+/// let engine = Engine::new().cutoff(64).threads(1);
+/// engine.gemm(1.0, MatRef::row_major(&a, 2, 3)?, MatRef::row_major(&b, 3, 4)?, 0.0,
+///             MatMut::row_major(&mut c, 2, 4)?)?;
+/// assert_eq!(c, vec![6.0; 8]);
+/// # Ok::<(), strass::Error>(())
+/// ```
+///
+/// matrixmultiply's own threading is process-wide (`MATMUL_NUM_THREADS`, read once). So that
+/// the engine's thread count means what it says, the first `gemm` with the matrixmultiply leaf
+/// sets `MATMUL_NUM_THREADS=1` if it is unset; set it yourself before using matrixmultiply to
+/// override (leaves then use that many threads each). The OpenBLAS leaf sets OpenBLAS to one
+/// thread.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    _private: (),
+    plan: Arc<Plan>,
+    cutoff: Option<usize>,
+    max_levels: usize,
+    leaf: Leaf,
+    threads: Result<usize, String>,
+    pin: bool,
+    pool: Arc<OnceLock<Result<Arc<rayon::ThreadPool>, String>>>,
 }
 
-/// C = A B for row-major contiguous A (m x k), B (k x n), C (m x n), with the shipped scheme.
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+impl Engine {
+    /// The shipped default scheme, the tuned cutoff (else [`DEFAULT_CUTOFF`]), no level limit,
+    /// the matrixmultiply leaf, and `STRASS_NUM_THREADS` threads (default: all cores).
+    pub fn new() -> Engine {
+        Engine {
+            plan: default_plan(),
+            cutoff: None,
+            max_levels: usize::MAX,
+            leaf: Leaf::MatrixMultiply,
+            threads: default_threads(),
+            pin: false,
+            pool: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Uses `s` (verified exactly here: an invalid scheme is refused), compiled to a plan now.
+    pub fn with_scheme(mut self, s: &Scheme) -> Result<Engine, crate::Error> {
+        self.plan = Arc::new(Plan::compile(s)?);
+        Ok(self)
+    }
+
+    /// Blocks below `c` in any dimension go to the leaf GEMM (must be at least 1; checked by
+    /// `gemm`).
+    pub fn cutoff(mut self, c: usize) -> Engine {
+        self.cutoff = Some(c);
+        self
+    }
+
+    /// At most `l` levels of recursion (0: always the leaf GEMM).
+    pub fn max_levels(mut self, l: usize) -> Engine {
+        self.max_levels = l;
+        self
+    }
+
+    /// The leaf GEMM.
+    pub fn leaf(mut self, l: Leaf) -> Engine {
+        self.leaf = l;
+        self
+    }
+
+    /// `p` threads (1 to [`MAX_THREADS`]; checked by `gemm`).
+    pub fn threads(mut self, p: usize) -> Engine {
+        self.threads = Ok(p);
+        self.pool = Arc::new(OnceLock::new());
+        self
+    }
+
+    /// Pins the pool's threads to cores (thread `i` to core `i mod cores`).
+    pub fn pin_threads(mut self, yes: bool) -> Engine {
+        self.pin = yes;
+        self.pool = Arc::new(OnceLock::new());
+        self
+    }
+
+    /// The compiled plan of the engine's scheme.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The leaf GEMM.
+    pub fn leaf_kind(&self) -> Leaf {
+        self.leaf
+    }
+
+    /// The thread count, or why it is invalid.
+    pub fn thread_count(&self) -> Result<usize, crate::Error> {
+        match &self.threads {
+            Ok(p) if (1..=MAX_THREADS).contains(p) => Ok(*p),
+            Ok(p) => Err(KernelError::Option(format!(
+                "threads = {p}: must be between 1 and {MAX_THREADS}"
+            ))
+            .into()),
+            Err(e) => Err(KernelError::Option(e.clone()).into()),
+        }
+    }
+
+    /// The cutoff used for element type `T`: the explicit one, else the tuned one, else
+    /// [`DEFAULT_CUTOFF`].
+    pub fn cutoff_for<T: Element>(&self) -> usize {
+        self.cutoff.unwrap_or_else(|| {
+            let p = self.thread_count().unwrap_or(1);
+            crate::tune::cutoff_for(T::DTYPE, self.leaf, p).unwrap_or(DEFAULT_CUTOFF)
+        })
+    }
+
+    fn ctx<T: Element>(&self) -> Result<recurse::Ctx<'_>, crate::Error> {
+        let cutoff = self.cutoff_for::<T>();
+        if cutoff == 0 {
+            return Err(KernelError::Option("cutoff = 0: must be at least 1".into()).into());
+        }
+        Ok(recurse::Ctx {
+            plan: &self.plan,
+            cutoff,
+            max_levels: self.max_levels,
+            leaf: self.leaf,
+            isa: Isa::selected(),
+        })
+    }
+
+    /// How many recursion levels an `m x k x n` product of `T` runs with this engine.
+    pub fn levels_for<T: Element>(&self, m: usize, k: usize, n: usize) -> usize {
+        match self.ctx::<T>() {
+            Ok(c) => c.levels(m, k, n),
+            Err(_) => 0,
+        }
+    }
+
+    /// Workspace bytes an `m x k x n` product of `T` allocates with this engine.
+    pub fn workspace_bytes<T: Element>(
+        &self,
+        m: usize,
+        k: usize,
+        n: usize,
+    ) -> Result<usize, crate::Error> {
+        let ctx = self.ctx::<T>()?;
+        check_dims(m, k, n)?;
+        let p = self.thread_count()?;
+        Ok(ctx.ws_len::<T>(m, k, n, 0, p) * std::mem::size_of::<T>())
+    }
+
+    fn pool(&self, p: usize) -> Result<Arc<rayon::ThreadPool>, crate::Error> {
+        let pin = self.pin;
+        self.pool
+            .get_or_init(|| {
+                let cores = if pin {
+                    core_affinity::get_core_ids().unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(p)
+                    .thread_name(|i| format!("strass-{i}"))
+                    .start_handler(move |i| {
+                        if !cores.is_empty() {
+                            core_affinity::set_for_current(cores[i % cores.len()]);
+                        }
+                    })
+                    .build()
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(|e| KernelError::Option(format!("cannot start {p} threads: {e}")).into())
+    }
+
+    /// `C = alpha A B + beta C`. With `beta == 0` C's old contents are ignored; with
+    /// `alpha == 0` A and B are not read. Shapes, options and workspace allocation are checked
+    /// and reported as errors; nothing is written to C unless all checks pass.
+    pub fn gemm<T: Element>(
+        &self,
+        alpha: T,
+        a: MatRef<'_, T>,
+        b: MatRef<'_, T>,
+        beta: T,
+        mut c: MatMut<'_, T>,
+    ) -> Result<(), crate::Error> {
+        let (m, k, n) = (a.rows(), a.cols(), b.cols());
+        if b.rows() != k || c.rows() != m || c.cols() != n {
+            return Err(KernelError::Shape(format!(
+                "A is {}x{}, B is {}x{}, C is {}x{}: need A m x k, B k x n, C m x n",
+                a.rows(),
+                a.cols(),
+                b.rows(),
+                b.cols(),
+                c.rows(),
+                c.cols()
+            ))
+            .into());
+        }
+        check_dims(m, k, n)?;
+        let p = self.thread_count()?;
+        let ctx = self.ctx::<T>()?;
+        if let Some(cs) = c.span() {
+            for (x, name) in [(a.span(), "A"), (b.span(), "B")] {
+                if let Some(xs) = x {
+                    if xs.0 <= cs.1 && cs.0 <= xs.1 {
+                        return Err(
+                            KernelError::Shape(format!("C overlaps {name} in memory")).into()
+                        );
+                    }
+                }
+            }
+        }
+        for (r, cl, rs, cs, name) in [
+            (a.rows(), a.cols(), a.row_stride(), a.col_stride(), "A"),
+            (b.rows(), b.cols(), b.row_stride(), b.col_stride(), "B"),
+            (c.rows(), c.cols(), c.row_stride(), c.col_stride(), "C"),
+        ] {
+            if !leaf::accepts(self.leaf, r, cl, rs, cs) {
+                return Err(KernelError::Shape(format!(
+                    "{name} ({r}x{cl}, strides {rs}, {cs}): the {:?} leaf needs a unit stride in one dimension",
+                    self.leaf
+                ))
+                .into());
+            }
+        }
+        if m == 0 || n == 0 {
+            return Ok(());
+        }
+        prepare_leaf(self.leaf);
+        let (ar, br, cr) = (a.raw(), b.raw(), c.raw());
+        let ow = beta == T::ZERO;
+        let mut ws = if alpha == T::ZERO || k == 0 || !ctx.recurses(m, k, n, 0) {
+            workspace::Workspace::new(0)?
+        } else {
+            workspace::Workspace::new(ctx.ws_len::<T>(m, k, n, 0, p))?
+        };
+        let mut run = || -> Result<(), KernelError> {
+            // SAFETY: the views were checked against their slices, C does not overlap itself
+            // (MatMut::new) nor A or B (checked above), and we hold C's unique borrow; the
+            // workspace is ours.
+            unsafe {
+                if alpha == T::ZERO || k == 0 {
+                    simd::scale(cr, beta, p);
+                    return Ok(());
+                }
+                if !ctx.recurses(m, k, n, 0) {
+                    return leaf::gemm(self.leaf, alpha, ar, br, beta, cr, p);
+                }
+                if !ow {
+                    simd::scale(cr, beta, p);
+                }
+                ctx.gemm(0, alpha, ar, br, ow, cr, ws.as_mut_slice(), p)
+            }
+        };
+        if p == 1 {
+            run()?;
+        } else {
+            self.pool(p)?.install(run)?;
+        }
+        Ok(())
+    }
+}
+
+/// Rejects dimensions whose products overflow (the flop count and every block size must fit).
+fn check_dims(m: usize, k: usize, n: usize) -> Result<(), KernelError> {
+    let ok = m.checked_mul(k).is_some()
+        && k.checked_mul(n).is_some()
+        && m.checked_mul(n).is_some()
+        && m.checked_mul(k).and_then(|x| x.checked_mul(n)).is_some();
+    if ok {
+        Ok(())
+    } else {
+        Err(KernelError::Shape(format!(
+            "dimensions {m} x {k} x {n} overflow usize"
+        )))
+    }
+}
+
+/// Makes the leaf library single-threaded (the engine does the threading).
+fn prepare_leaf(leaf: Leaf) {
+    match leaf {
+        Leaf::MatrixMultiply => {
+            static ONCE: std::sync::Once = std::sync::Once::new();
+            ONCE.call_once(|| {
+                if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
+                    // matrixmultiply reads this once, at its first call. Setting the environment
+                    // races with concurrent getenv in other threads; it happens once, before the
+                    // engine calls matrixmultiply, and users can pre-empt it by setting it.
+                    std::env::set_var("MATMUL_NUM_THREADS", "1");
+                }
+            });
+        }
+        #[cfg(feature = "openblas")]
+        Leaf::OpenBlas => crate::blas::set_num_threads(1),
+    }
+}
+
+/// C = A B for row-major contiguous A (m x k), B (k x n), C (m x n), with the shipped scheme and
+/// the default [`Engine`] (tuned or built-in cutoff, `STRASS_NUM_THREADS` threads). C's old
+/// contents are ignored.
 pub fn strassen_mul<T: Element>(
-    _a: &[T],
-    _b: &[T],
-    _c: &mut [T],
-    _m: usize,
-    _k: usize,
-    _n: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
 ) -> Result<(), crate::Error> {
-    Err(KernelError::Option("strassen_mul: not implemented yet".into()).into())
+    check_dims(m, k, n)?;
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    let engine = ENGINE.get_or_init(Engine::new);
+    let a = MatRef::row_major(a, m, k).map_err(|e| named(e, "A"))?;
+    let b = MatRef::row_major(b, k, n).map_err(|e| named(e, "B"))?;
+    let c = MatMut::row_major(c, m, n).map_err(|e| named(e, "C"))?;
+    engine.gemm(T::ONE, a, b, T::ZERO, c)
 }
 
-#[allow(dead_code)]
-fn _use<T>(a: MatRef<'_, T>, b: MatMut<'_, T>) -> usize {
-    a.data.len() + a.rows + a.cols + a.rs + a.cs + b.data.len() + b.rows + b.cols + b.rs + b.cs
+fn named(e: KernelError, what: &str) -> KernelError {
+    match e {
+        KernelError::Shape(s) => KernelError::Shape(format!("{what}: {s}")),
+        e => e,
+    }
 }
