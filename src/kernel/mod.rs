@@ -139,23 +139,17 @@ pub enum KernelError {
 /// the leaf GEMM. Measured on the development machine (see bench-results/kernel.md).
 pub const DEFAULT_CUTOFF: usize = 512;
 
-/// The scheme [`Engine::new`] uses: the shipped learned scheme if present, else Strassen's.
+/// The plan [`Engine::new`] uses: the shipped learned scheme if present, else Strassen's, both
+/// compiled at build time.
 fn default_plan() -> Arc<Plan> {
     static PLAN: OnceLock<Arc<Plan>> = OnceLock::new();
     PLAN.get_or_init(|| {
-        let s = default_scheme();
-        Arc::new(Plan::compile_unchecked(&s))
+        let plan = Plan::shipped("learned")
+            .or_else(|| Plan::shipped("strassen"))
+            .unwrap_or_else(|| Plan::compile_unchecked(&Scheme::strassen()));
+        Arc::new(plan)
     })
     .clone()
-}
-
-fn default_scheme() -> Scheme {
-    // Temporary until the shipped-scheme registry lands: the file is verified by the tests.
-    let text = include_str!("../../kernels/strassen.json");
-    match Scheme::from_json_str(text, std::path::Path::new("kernels/strassen.json")) {
-        Ok(s) => s,
-        Err(e) => unreachable!("kernels/strassen.json is verified at build time: {e}"),
-    }
 }
 
 /// Thread count from `STRASS_NUM_THREADS`, else all cores; a bad value is reported by `gemm`.

@@ -6,6 +6,10 @@
 //! blocks) and `T_r` (B blocks), the C blocks it feeds, and two schedules: one for a C that is
 //! overwritten (beta = 0) and one for a C that is accumulated into (beta = 1).
 //!
+//! Shipped schemes are compiled by `build.rs` (which includes `compile.rs` by path) into Rust
+//! literals, so [`Plan::shipped`] does no scheduling work at run time; schemes loaded at run time
+//! go through [`Plan::compile`]. Both produce the same [`Plan`] type.
+//!
 //! It also reports the scheme's addition counts, written out term by term and after greedy
 //! common-subexpression elimination (CSE). Strassen's scheme needs 18 additions either way;
 //! Winograd's variant needs 24 term by term and 15 after CSE. The kernel executes the
@@ -13,6 +17,13 @@
 //! once), which moves less memory than materialising the shared subexpressions.
 
 mod compile;
+
+/// The shipped schemes' plans, compiled by `build.rs` with the same compiler.
+mod shipped {
+    use super::compile::Dest::{Block, Temp};
+    use super::compile::{Additions, PlanData, Scatter, Schedule, Step, Term};
+    include!(concat!(env!("OUT_DIR"), "/shipped_plans.rs"));
+}
 
 pub use compile::{Additions, Dest, PlanData, Scatter, Schedule, Step, Term};
 
@@ -31,6 +42,15 @@ impl Plan {
     pub fn compile(s: &Scheme) -> Result<Plan, crate::Error> {
         s.ensure_valid()?;
         Ok(Plan::compile_unchecked(s))
+    }
+
+    /// The plan of shipped scheme `kernels/<name>.json`, compiled at build time (`None` if there
+    /// is no such scheme).
+    pub fn shipped(name: &str) -> Option<Plan> {
+        shipped::shipped_plan_data(name).map(|data| Plan {
+            name: name.to_string(),
+            data,
+        })
     }
 
     /// Compiles a scheme the caller has already verified.
@@ -96,5 +116,20 @@ impl Plan {
     pub fn flop_ratio(&self) -> f64 {
         let (m, k, n) = self.data.dims;
         (m * k * n) as f64 / self.data.rank.max(1) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_time_plans_equal_run_time_plans() {
+        for name in crate::scheme::shipped_names() {
+            let s = Scheme::shipped(name).unwrap();
+            let built = Plan::shipped(name).unwrap();
+            assert_eq!(built, Plan::compile(&s).unwrap(), "{name}");
+        }
+        assert!(Plan::shipped("no-such-scheme").is_none());
     }
 }

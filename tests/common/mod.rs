@@ -14,87 +14,12 @@ pub fn scheme(name: &str) -> Scheme {
 
 /// The classical `<m,k,n; mkn>` scheme.
 pub fn classical(m: usize, k: usize, n: usize) -> Scheme {
-    let rank = m * k * n;
-    let mut u = vec![vec![0i64; m * k]; rank];
-    let mut v = vec![vec![0i64; k * n]; rank];
-    let mut w = vec![vec![0i64; rank]; m * n];
-    let mut r = 0;
-    for i in 0..m {
-        for p in 0..k {
-            for j in 0..n {
-                u[r][i * k + p] = 1;
-                v[r][p * n + j] = 1;
-                w[i * n + j][r] = 1;
-                r += 1;
-            }
-        }
-    }
-    let s = Scheme::new(
-        format!("classical-{m}{k}{n}"),
-        (m, k, n),
-        u,
-        v,
-        w,
-        serde_json::json!({"source": "test"}),
-    )
-    .unwrap();
-    assert!(s.verify().is_valid());
-    s
+    Scheme::classical(m, k, n).unwrap()
 }
 
 /// The Kronecker product `s1 (x) s2`: s1 acts on blocks, s2 inside them.
 pub fn kron(s1: &Scheme, s2: &Scheme) -> Scheme {
-    let (m, k, n) = (s1.m * s2.m, s1.k * s2.k, s1.n * s2.n);
-    let rank = s1.rank * s2.rank;
-    let a_idx = |i1: usize, p1: usize, i2: usize, p2: usize| (i1 * s2.m + i2) * k + p1 * s2.k + p2;
-    let b_idx = |p1: usize, j1: usize, p2: usize, j2: usize| (p1 * s2.k + p2) * n + j1 * s2.n + j2;
-    let mut u = vec![vec![0i64; m * k]; rank];
-    let mut v = vec![vec![0i64; k * n]; rank];
-    let mut w = vec![vec![0i64; rank]; m * n];
-    for r1 in 0..s1.rank {
-        for r2 in 0..s2.rank {
-            let r = r1 * s2.rank + r2;
-            for i1 in 0..s1.m {
-                for p1 in 0..s1.k {
-                    for i2 in 0..s2.m {
-                        for p2 in 0..s2.k {
-                            u[r][a_idx(i1, p1, i2, p2)] =
-                                s1.u[r1][i1 * s1.k + p1] * s2.u[r2][i2 * s2.k + p2];
-                        }
-                    }
-                }
-            }
-            for p1 in 0..s1.k {
-                for j1 in 0..s1.n {
-                    for p2 in 0..s2.k {
-                        for j2 in 0..s2.n {
-                            v[r][b_idx(p1, j1, p2, j2)] =
-                                s1.v[r1][p1 * s1.n + j1] * s2.v[r2][p2 * s2.n + j2];
-                        }
-                    }
-                }
-            }
-            for i1 in 0..s1.m {
-                for j1 in 0..s1.n {
-                    for i2 in 0..s2.m {
-                        for j2 in 0..s2.n {
-                            w[(i1 * s2.m + i2) * n + j1 * s2.n + j2][r] =
-                                s1.w[i1 * s1.n + j1][r1] * s2.w[i2 * s2.n + j2][r2];
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let s = Scheme::new(
-        format!("{}x{}", s1.name, s2.name),
-        (m, k, n),
-        u,
-        v,
-        w,
-        serde_json::json!({"source": "test"}),
-    )
-    .unwrap();
+    let s = strass::scheme::kron(s1, s2).unwrap();
     assert!(s.verify().is_valid(), "kron product is not valid");
     s
 }
