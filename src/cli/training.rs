@@ -555,6 +555,9 @@ pub struct ReportArgs {
     /// Where to write the default protocol's run records.
     #[arg(long, default_value = "bench-results/train-default.jsonl")]
     pub default_runs: PathBuf,
+    /// Study directories of protocol variants to list (repeatable).
+    #[arg(long)]
+    pub variant: Vec<PathBuf>,
 }
 
 fn cmd_report(a: ReportArgs) -> crate::Result<ExitCode> {
@@ -562,6 +565,8 @@ fn cmd_report(a: ReportArgs) -> crate::Result<ExitCode> {
         study_dir: a.study_dir,
         default_seeds: a.seeds,
         default_runs_out: Some(a.default_runs),
+        variants: a.variant,
+        command: command_line(),
     };
     let text = train::report::build(&cfg)?;
     if let Some(parent) = a.out.parent() {

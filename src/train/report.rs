@@ -22,6 +22,10 @@ pub struct ReportConfig {
     pub default_seeds: u64,
     /// Where to write the default protocol's records (JSON lines), if anywhere.
     pub default_runs_out: Option<std::path::PathBuf>,
+    /// Further study directories (variants of the published protocol) to list.
+    pub variants: Vec<std::path::PathBuf>,
+    /// The command line that makes this report (recorded in it).
+    pub command: String,
 }
 
 /// The default protocol over seeds `0..n`, run one after another on this thread (so that each
@@ -158,9 +162,10 @@ pub fn build(cfg: &ReportConfig) -> crate::Result<String> {
     );
     let _ = writeln!(
         md,
-        "Written by `strass report` (see the README, section *Training, studies and the report*). \
+        "Written by `{}` (see the README, section *Training, studies and the report*). \
          Machine of this report: {}. Study machine: {}. The machine was shared with other jobs \
          while these numbers were taken; times are indicative.\n",
+        cfg.command,
         machine_description(),
         study_machine
     );
@@ -231,7 +236,7 @@ pub fn build(cfg: &ReportConfig) -> crate::Result<String> {
     );
     let _ = writeln!(
         md,
-        "| our default protocol: >= 95 of 100 consecutive seeds exact at rank 7, median < 1 s (target) | - | **{}/{} exact** (95% Wilson {}-{}), {} fallbacks, median {:.4} s, max {:.3} s per seed, median {} attempt(s); {} of the exact schemes match Strassen up to slot order and signs | `strass report` (runs `strass train --seed S` for S = 0..{}) -> `bench-results/train-default.jsonl` |",
+        "| our default protocol: >= 95 of 100 consecutive seeds exact at rank 7, median < 1 s (target) | - | **{}/{} exact** (95% Wilson {}-{}), {} fallbacks, median {:.4} s, max {:.3} s per seed, median {} attempt(s); {} of the exact schemes match Strassen up to slot order and signs | `{}` (runs `strass train --seed S` for S = 0..{}) -> `bench-results/train-default.jsonl` |",
         d_ok,
         default_runs.len(),
         pct(d_p.lo),
@@ -241,6 +246,7 @@ pub fn build(cfg: &ReportConfig) -> crate::Result<String> {
         d_max_time,
         median(&d_attempts),
         d_strassen,
+        cfg.command,
         cfg.default_seeds.saturating_sub(1)
     );
     let _ = writeln!(md, "\n## The published protocol, per batch size\n");
@@ -264,6 +270,44 @@ pub fn build(cfg: &ReportConfig) -> crate::Result<String> {
     }
     let why = study_diagnosis(&cfg.study_dir)?;
     let _ = writeln!(md, "\n{why}");
+
+    if !cfg.variants.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Variants of the published protocol (same 120-run grid)\n"
+        );
+        let _ = writeln!(
+            md,
+            "| variant | command | exact | 95% Wilson | ANOVA over batch size: delta; success | median s/run |"
+        );
+        let _ = writeln!(md, "| --- | --- | ---: | :---: | --- | ---: |");
+        for dir in &cfg.variants {
+            let (v, vj) = read_study(dir)?;
+            let cmd = vj["command"].as_str().unwrap_or("?");
+            let proto = vj["config"]["base"]["protocol"].as_str().unwrap_or("?");
+            let _ = writeln!(
+                md,
+                "| {proto} (`{}`) | `{cmd}` | {}/{} | {}-{} | {}; {} | {:.3} |",
+                dir.display(),
+                v.overall.successes,
+                v.overall.trials,
+                pct(v.overall.lo),
+                pct(v.overall.hi),
+                anova_text(&v.anova_delta),
+                anova_text(&v.anova_success),
+                v.median_run_time_s
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nVariants change one step of the published protocol and keep the rest: \
+             `--finetune-epochs N` trains the kept slots for N more epochs after pruning (same \
+             data, optimiser and batch size); `--anneal-steps N` runs our integer-penalty \
+             annealing (N steps on the tensor objective, penalty weight 1e-4 -> 1, gauge \
+             re-balanced after every step) between pruning and rounding. Both stay single \
+             attempts (no restarts)."
+        );
+    }
 
     let _ = writeln!(
         md,
