@@ -131,9 +131,10 @@ pub struct TrainSettings {
     pub restarts: usize,
     /// What to write on failure.
     pub fallback: Fallback,
-    /// Phase-1 epochs after which the current model is also pruned, discretised (with
-    /// `rounding`) and verified, as a run stopped there without fine-tuning or annealing would
-    /// be (the optimiser has no schedule, so the state is the same). Feeds phase diagrams.
+    /// Phase-1 epochs after which phase 2 (prune, fine-tune, anneal, discretise with
+    /// `rounding`, verify) is also applied to a copy of the current model: the outcome of the
+    /// same run with phase 1 stopped there (the optimiser has no schedule, so the phase-1 state
+    /// is the same). Feeds phase diagrams.
     #[serde(default)]
     pub checkpoints: Vec<usize>,
 }
@@ -396,59 +397,207 @@ struct Curves {
     checkpoints: Vec<Checkpoint>,
 }
 
-impl Curves {
-    /// Records a checkpoint after `epoch` epochs if the settings ask for one.
-    fn checkpoint(&mut self, s: &TrainSettings, model: &Model, epoch: usize, phase1: bool) {
-        if phase1 && s.checkpoints.contains(&epoch) {
-            let d = discretise(&prune(model, s.target_rank), s.rounding);
-            self.checkpoints.push(Checkpoint {
-                epoch,
-                exact: d.verdict.is_valid(),
-                delta: d.delta,
-            });
-        }
-    }
+/// What every training phase of one run reads.
+struct Ctx<'a> {
+    s: &'a TrainSettings,
+    train: &'a Dataset,
+    test: &'a Batch,
+    /// The matrix-multiplication tensor of the phase-1 shape.
+    target: &'a [f64],
 }
 
-/// Trains `model` for `epochs` on the data objective (minibatch MSE).
-#[allow(clippy::too_many_arguments)]
-fn train_data(
-    model: &mut Model,
-    s: &TrainSettings,
-    train: &Dataset,
-    test: &Batch,
-    epochs: usize,
-    shuffle: &mut ChaCha8Rng,
-    curves: &mut Curves,
-    phase1: bool,
-) {
-    let mut opt = AdamW::new(s.adamw, model.theta.len());
-    let mut grad = vec![0.0; model.theta.len()];
-    let mut ws = Workspace::default();
-    let mut batch = Batch::default();
-    let mut last_test = f64::NAN;
-    for epoch in 0..epochs {
-        let order = epoch_order(train.len, shuffle);
-        let mut sum = 0.0;
-        for chunk in order.chunks(s.batch_size) {
-            train.gather(chunk, &mut batch);
-            let loss = model.batch_loss_grad(
-                &batch.a,
-                &batch.b,
-                &batch.c,
-                batch.len,
-                Some(&mut grad),
-                &mut ws,
-            );
-            sum += loss * chunk.len() as f64;
+/// Which phase a training loop belongs to (phase-1 loops record checkpoints).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    One,
+    Two,
+}
+
+impl Ctx<'_> {
+    /// Records a checkpoint after `epoch` phase-1 epochs if the settings ask for one: phase 2
+    /// (prune, fine-tune, anneal) runs on a copy of the model, with a copy of the shuffling
+    /// stream, and the result is discretised and verified. The run itself is not disturbed.
+    fn checkpoint(&self, model: &Model, epoch: usize, shuffle: &ChaCha8Rng, curves: &mut Curves) {
+        if !self.s.checkpoints.contains(&epoch) {
+            return;
+        }
+        let mut sh = shuffle.clone();
+        let mut scratch = Curves::default();
+        let m = self.phase2(model, &mut sh, &mut scratch);
+        let d = discretise(&m, self.s.rounding);
+        curves.checkpoints.push(Checkpoint {
+            epoch,
+            exact: d.verdict.is_valid(),
+            delta: d.delta,
+        });
+    }
+
+    /// Trains `model` for `epochs` on the data objective (minibatch MSE).
+    fn train_data(
+        &self,
+        model: &mut Model,
+        epochs: usize,
+        shuffle: &mut ChaCha8Rng,
+        curves: &mut Curves,
+        phase: Phase,
+    ) {
+        let (s, train, test) = (self.s, self.train, self.test);
+        let mut opt = AdamW::new(s.adamw, model.theta.len());
+        let mut grad = vec![0.0; model.theta.len()];
+        let mut ws = Workspace::default();
+        let mut batch = Batch::default();
+        let mut last_test = f64::NAN;
+        for epoch in 0..epochs {
+            let order = epoch_order(train.len, shuffle);
+            let mut sum = 0.0;
+            for chunk in order.chunks(s.batch_size) {
+                train.gather(chunk, &mut batch);
+                let loss = model.batch_loss_grad(
+                    &batch.a,
+                    &batch.b,
+                    &batch.c,
+                    batch.len,
+                    Some(&mut grad),
+                    &mut ws,
+                );
+                sum += loss * chunk.len() as f64;
+                opt.step(&mut model.theta, &grad);
+            }
+            curves.train.push(sum / train.len as f64);
+            if epoch % s.test_every == 0 || epoch + 1 == epochs {
+                last_test =
+                    model.batch_loss_grad(&test.a, &test.b, &test.c, test.len, None, &mut ws);
+            }
+            curves.test.push(last_test);
+            if phase == Phase::One {
+                self.checkpoint(model, epoch + 1, shuffle, curves);
+            }
+        }
+    }
+
+    /// Trains `model` for `epochs` full-batch steps on the tensor objective, optionally with the
+    /// annealed integer penalty and per-step gauge balancing.
+    #[allow(clippy::too_many_arguments)]
+    fn train_tensor(
+        &self,
+        model: &mut Model,
+        adamw: AdamWConfig,
+        epochs: usize,
+        anneal: Option<&Anneal>,
+        shuffle: &ChaCha8Rng,
+        curves: &mut Curves,
+        phase: Phase,
+    ) {
+        let (s, test) = (self.s, self.test);
+        let target_owned;
+        let target = if model.dims == s.dims {
+            self.target
+        } else {
+            target_owned = matmul_tensor(&model.dims);
+            &target_owned
+        };
+        let mut opt = AdamW::new(adamw, model.theta.len());
+        let mut grad = vec![0.0; model.theta.len()];
+        let mut resid = Vec::new();
+        let mut ws = Workspace::default();
+        let mut last_test = f64::NAN;
+        let cm = model.dims.c_len() as f64;
+        for epoch in 0..epochs {
+            let loss = model.tensor_loss_grad_ws(target, Some(&mut grad), &mut resid);
+            if let Some(an) = anneal {
+                let frac = if epochs > 1 {
+                    epoch as f64 / (epochs - 1) as f64
+                } else {
+                    1.0
+                };
+                let lambda = an.lambda_start * (an.lambda_end / an.lambda_start).powf(frac);
+                integer_penalty(&model.theta, lambda, &mut grad);
+            }
             opt.step(&mut model.theta, &grad);
+            if anneal.is_some() {
+                model.balance_max();
+            }
+            // The tensor loss is mn times the expected per-entry MSE under N(0,1) data.
+            curves.train.push(loss / cm);
+            if epoch % s.test_every == 0 || epoch + 1 == epochs {
+                last_test =
+                    model.batch_loss_grad(&test.a, &test.b, &test.c, test.len, None, &mut ws);
+            }
+            curves.test.push(last_test);
+            if phase == Phase::One {
+                self.checkpoint(model, epoch + 1, shuffle, curves);
+            }
         }
-        curves.train.push(sum / train.len as f64);
-        if epoch % s.test_every == 0 || epoch + 1 == epochs {
-            last_test = model.batch_loss_grad(&test.a, &test.b, &test.c, test.len, None, &mut ws);
+    }
+
+    /// Phase 1 from `model`.
+    fn phase1(&self, model: &mut Model, shuffle: &mut ChaCha8Rng, curves: &mut Curves) {
+        let s = self.s;
+        match s.objective {
+            Objective::Data => self.train_data(model, s.epochs, shuffle, curves, Phase::One),
+            Objective::Tensor => {
+                let sh = shuffle.clone();
+                self.train_tensor(model, s.adamw, s.epochs, None, &sh, curves, Phase::One)
+            }
         }
-        curves.test.push(last_test);
-        curves.checkpoint(s, model, epoch + 1, phase1);
+    }
+
+    /// Phase 2 on a phase-1 model: prune, fine-tune, anneal. Returns the model to discretise.
+    fn phase2(&self, full: &Model, shuffle: &mut ChaCha8Rng, curves: &mut Curves) -> Model {
+        let s = self.s;
+        let mut pruned = prune(full, s.target_rank);
+        if s.finetune_epochs > 0 {
+            match s.objective {
+                Objective::Data => {
+                    self.train_data(&mut pruned, s.finetune_epochs, shuffle, curves, Phase::Two)
+                }
+                Objective::Tensor => self.train_tensor(
+                    &mut pruned,
+                    s.adamw,
+                    s.finetune_epochs,
+                    None,
+                    shuffle,
+                    curves,
+                    Phase::Two,
+                ),
+            }
+        }
+        if let Some(an) = &s.anneal {
+            let cfg = AdamWConfig {
+                lr: an.lr,
+                ..s.adamw
+            };
+            self.train_tensor(
+                &mut pruned,
+                cfg,
+                an.steps,
+                Some(an),
+                shuffle,
+                curves,
+                Phase::Two,
+            );
+        }
+        pruned
+    }
+
+    /// One attempt: initialise from the attempt's stream, phase 1, phase 2.
+    fn attempt(&self, index: u64) -> Trained {
+        let s = self.s;
+        // Streams 16 + 2*(repeat*restarts + index) and the next one: init and shuffle.
+        let base = 16 + 2 * (s.repeat * s.restarts as u64 + index);
+        let mut init_rng = rng(s.seed, base);
+        let mut shuffle = rng(s.seed, base + 1);
+        let mut model = Model::random(s.dims, s.init_scale, s.symmetric_init, &mut init_rng);
+        let mut curves = Curves::default();
+        self.phase1(&mut model, &mut shuffle, &mut curves);
+        let pruned = self.phase2(&model, &mut shuffle, &mut curves);
+        Trained {
+            full: model,
+            pruned,
+            train_curve: curves.train,
+            test_curve: curves.test,
+            checkpoints: curves.checkpoints,
+        }
     }
 }
 
@@ -462,142 +611,6 @@ fn integer_penalty(theta: &[f64], lambda: f64, grad: &mut [f64]) -> f64 {
         *g += lambda * 2.0 * x * d * (3.0 * x2 - 1.0);
     }
     pen
-}
-
-/// Trains `model` for `epochs` full-batch steps on the tensor objective, optionally with the
-/// annealed integer penalty and per-step gauge balancing.
-#[allow(clippy::too_many_arguments)]
-fn train_tensor(
-    model: &mut Model,
-    s: &TrainSettings,
-    adamw: AdamWConfig,
-    test: &Batch,
-    epochs: usize,
-    anneal: Option<&Anneal>,
-    target: &[f64],
-    curves: &mut Curves,
-    phase1: bool,
-) {
-    let mut opt = AdamW::new(adamw, model.theta.len());
-    let mut grad = vec![0.0; model.theta.len()];
-    let mut resid = Vec::new();
-    let mut ws = Workspace::default();
-    let mut last_test = f64::NAN;
-    let cm = model.dims.c_len() as f64;
-    for epoch in 0..epochs {
-        let loss = model.tensor_loss_grad_ws(target, Some(&mut grad), &mut resid);
-        if let Some(an) = anneal {
-            let frac = if epochs > 1 {
-                epoch as f64 / (epochs - 1) as f64
-            } else {
-                1.0
-            };
-            let lambda = an.lambda_start * (an.lambda_end / an.lambda_start).powf(frac);
-            integer_penalty(&model.theta, lambda, &mut grad);
-        }
-        opt.step(&mut model.theta, &grad);
-        if anneal.is_some() {
-            model.balance_max();
-        }
-        // The tensor loss is mn times the expected per-entry MSE under N(0,1) data.
-        curves.train.push(loss / cm);
-        if epoch % s.test_every == 0 || epoch + 1 == epochs {
-            last_test = model.batch_loss_grad(&test.a, &test.b, &test.c, test.len, None, &mut ws);
-        }
-        curves.test.push(last_test);
-        curves.checkpoint(s, model, epoch + 1, phase1);
-    }
-}
-
-/// One attempt: initialise from the attempt's stream, phase 1, prune, fine-tune, anneal.
-fn attempt(
-    s: &TrainSettings,
-    train: &Dataset,
-    test: &Batch,
-    target: &[f64],
-    index: u64,
-) -> Trained {
-    // Streams 16 + 2*(repeat*restarts + index) and the next one: init and shuffle.
-    let base = 16 + 2 * (s.repeat * s.restarts as u64 + index);
-    let mut init_rng = rng(s.seed, base);
-    let mut shuffle = rng(s.seed, base + 1);
-    let mut model = Model::random(s.dims, s.init_scale, s.symmetric_init, &mut init_rng);
-    let mut curves = Curves::default();
-    match s.objective {
-        Objective::Data => train_data(
-            &mut model,
-            s,
-            train,
-            test,
-            s.epochs,
-            &mut shuffle,
-            &mut curves,
-            true,
-        ),
-        Objective::Tensor => train_tensor(
-            &mut model,
-            s,
-            s.adamw,
-            test,
-            s.epochs,
-            None,
-            target,
-            &mut curves,
-            true,
-        ),
-    }
-    let full = model.clone();
-    let mut pruned = prune(&model, s.target_rank);
-    if s.finetune_epochs > 0 {
-        match s.objective {
-            Objective::Data => train_data(
-                &mut pruned,
-                s,
-                train,
-                test,
-                s.finetune_epochs,
-                &mut shuffle,
-                &mut curves,
-                false,
-            ),
-            Objective::Tensor => train_tensor(
-                &mut pruned,
-                s,
-                s.adamw,
-                test,
-                s.finetune_epochs,
-                None,
-                target,
-                &mut curves,
-                false,
-            ),
-        }
-    }
-    if let Some(an) = &s.anneal {
-        let cfg = AdamWConfig {
-            lr: an.lr,
-            ..s.adamw
-        };
-        let target_p = matmul_tensor(&pruned.dims);
-        train_tensor(
-            &mut pruned,
-            s,
-            cfg,
-            test,
-            an.steps,
-            Some(an),
-            &target_p,
-            &mut curves,
-            false,
-        );
-    }
-    Trained {
-        full,
-        pruned,
-        train_curve: curves.train,
-        test_curve: curves.test,
-        checkpoints: curves.checkpoints,
-    }
 }
 
 /// The training set of a run with settings `s` (the data objective's pairs; the same for every
@@ -629,9 +642,15 @@ pub fn run(s: &TrainSettings) -> Result<RunOutput, TrainError> {
     )
     .as_batch();
     let target = matmul_tensor(&s.dims);
+    let ctx = Ctx {
+        s,
+        train: &train,
+        test: &test,
+        target: &target,
+    };
     let mut attempts = 0;
     let (trained, plain, balanced) = loop {
-        let t = attempt(s, &train, &test, &target, attempts as u64);
+        let t = ctx.attempt(attempts as u64);
         attempts += 1;
         let plain = discretise(&t.pruned, Rounding::Plain);
         let balanced = discretise(&t.pruned, Rounding::Balanced);
