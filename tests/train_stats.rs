@@ -141,3 +141,24 @@ fn a_tiny_study_writes_its_outputs() {
     let svg = std::fs::read_to_string(dir.path().join("phase.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("batch size"));
 }
+
+#[test]
+fn gradient_noise_shrinks_with_the_batch_size() {
+    use rand::SeedableRng;
+    use strass::train::data::{Dataset, Distr};
+    use strass::train::diagnostics::kappa;
+    use strass::train::model::{Dims, Model};
+    let dims = Dims::two_by_two(8);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+    let model = Model::random(dims, 0.5, false, &mut rng);
+    let data = Dataset::random(dims, 256, Distr::Normal, &mut rng);
+    let rows = kappa(&model, &data, &[4, 32], 300, 0);
+    assert_eq!(rows.len(), 2);
+    // Sampling without replacement: Var(mean of B) is about Var(one) / B.
+    let ratio = rows[0].sigma2 / rows[1].sigma2;
+    assert!(ratio > 4.0 && ratio < 16.0, "ratio {ratio}");
+    // 96 parameters, at most 64 tensor directions: at least 32 directions carry no noise.
+    assert!(rows[0].null_dims >= 32, "{:?}", rows[0]);
+    assert!(rows[0].condition.is_infinite() || rows[0].condition > 1e12);
+    assert!(rows[0].condition_nonnull.is_finite());
+}

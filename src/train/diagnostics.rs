@@ -255,8 +255,11 @@ pub struct KappaRow {
     pub full_grad_norm2: f64,
     /// `lambda_max / lambda_min` of Sigma (infinite if Sigma is singular).
     pub condition: f64,
-    /// Eigenvalues below `1e-12 lambda_max` (directions without gradient noise: the rescaling
-    /// gauge of each slot gives some).
+    /// Eigenvalues below `1e-12 lambda_max`: directions without gradient noise. Every
+    /// per-sample gradient lies in the row space of the Jacobian of `theta -> T_hat` (the
+    /// predicted tensor), which has at most `(mk)(kn)(mn)` rows and loses further directions to
+    /// the rescaling gauge of each slot, so with `d` above that many of the `d` directions carry
+    /// no noise at all.
     pub null_dims: usize,
     /// `lambda_max / lambda_min` over the remaining eigenvalues.
     pub condition_nonnull: f64,

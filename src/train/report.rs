@@ -278,7 +278,7 @@ pub fn build(cfg: &ReportConfig) -> crate::Result<String> {
         );
         let _ = writeln!(
             md,
-            "| variant | command | exact | 95% Wilson | ANOVA over batch size: delta; success | median s/run |"
+            "| variant | command | exact | 95% Wilson | ANOVA over batch size: delta; success | median s/run (incl. phase-diagram checkpoints) |"
         );
         let _ = writeln!(md, "| --- | --- | ---: | :---: | --- | ---: |");
         for dir in &cfg.variants {
