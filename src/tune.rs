@@ -26,6 +26,7 @@
 //! then returns `None`. A missing file is normal and silent.
 
 pub mod measure;
+pub mod search;
 
 use crate::kernel::Leaf;
 use crate::machine::Machine;

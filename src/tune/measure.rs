@@ -191,12 +191,48 @@ fn matvec_dd<T: Element>(m: &[T], rows: usize, cols: usize, x: &[Dd]) -> Vec<Dd>
         .collect()
 }
 
-/// A randomized estimate of `||C - A B||_F / ||A B||_F` in O(mk + kn + mn) work:
-/// `||(C - A B) x|| / ||A B x||` for a Gaussian vector `x` (seeded), with every product computed
-/// in double-double so the figure measures C's error, not the check's. For an m x n error matrix
-/// E, `E ||E x||^2 = ||E||_F^2` for standard normal x, so this estimates the same Frobenius
-/// ratio as [`rel_error_frobenius`] against an exact reference.
-#[allow(clippy::too_many_arguments)]
+/// A randomized check of products `C ~ A B`: `||(C - A B) x|| / ||A B x||` for a Gaussian
+/// vector `x` (seeded), every product computed in double-double so the figure measures C's
+/// error, not the check's. For an m x n error matrix E, `E ||E x||^2 = ||E||_F^2` for standard
+/// normal x, so this estimates the same Frobenius ratio as [`rel_error_frobenius`] against an
+/// exact reference, in O(mk + kn + mn) work. `A B x` is computed once, at construction.
+#[derive(Debug, Clone)]
+pub struct ResidualCheck {
+    x: Vec<Dd>,
+    abx: Vec<Dd>,
+    m: usize,
+    n: usize,
+}
+
+impl ResidualCheck {
+    /// Prepares the check for `A` (m x k) and `B` (k x n), row-major.
+    pub fn new<T: Element>(a: &[T], b: &[T], m: usize, k: usize, n: usize, seed: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let x: Vec<Dd> = (0..n)
+            .map(|_| Dd {
+                hi: rng.sample(rand_distr::StandardNormal),
+                lo: 0.0,
+            })
+            .collect();
+        let bx = matvec_dd(b, k, n, &x);
+        let abx = matvec_dd(a, m, k, &bx);
+        ResidualCheck { x, abx, m, n }
+    }
+
+    /// The relative error estimate for a result `c` (m x n, row-major).
+    pub fn error<T: Element>(&self, c: &[T]) -> f64 {
+        let cx = matvec_dd(c, self.m, self.n, &self.x);
+        let (mut num, mut den) = (0.0f64, 0.0f64);
+        for (p, q) in cx.iter().zip(&self.abx) {
+            let d = (p.hi - q.hi) + (p.lo - q.lo);
+            num += d * d;
+            den += q.hi * q.hi;
+        }
+        ratio(num.sqrt(), den.sqrt())
+    }
+}
+
+/// [`ResidualCheck`] for one result: an estimate of `||C - A B||_F / ||A B||_F`.
 pub fn rel_error_residual<T: Element>(
     a: &[T],
     b: &[T],
@@ -206,23 +242,7 @@ pub fn rel_error_residual<T: Element>(
     n: usize,
     seed: u64,
 ) -> f64 {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let x: Vec<Dd> = (0..n)
-        .map(|_| Dd {
-            hi: rng.sample(rand_distr::StandardNormal),
-            lo: 0.0,
-        })
-        .collect();
-    let bx = matvec_dd(b, k, n, &x);
-    let abx = matvec_dd(a, m, k, &bx);
-    let cx = matvec_dd(c, m, n, &x);
-    let (mut num, mut den) = (0.0f64, 0.0f64);
-    for (p, q) in cx.iter().zip(&abx) {
-        let d = (p.hi - q.hi) + (p.lo - q.lo);
-        num += d * d;
-        den += q.hi * q.hi;
-    }
-    ratio(num.sqrt(), den.sqrt())
+    ResidualCheck::new(a, b, m, k, n, seed).error(c)
 }
 
 /// Floating-point operations of a classical `m x k` by `k x n` product (2 m k n), the usual

@@ -1,0 +1,159 @@
+//! Shared by the `table3` and `sweep` benches (custom harnesses, feature `openblas`):
+//! environment knobs, output location, and the two contenders (OpenBLAS and the engine).
+#![allow(dead_code)] // each bench uses a different subset
+
+use std::path::PathBuf;
+use strass::blas;
+use strass::{Element, Engine, Leaf, MatMut, MatRef};
+
+/// Parses a comma-separated list of positive integers from an environment variable.
+pub fn env_list(var: &str) -> Option<Vec<usize>> {
+    let s = std::env::var(var).ok()?;
+    let v: Vec<usize> = s
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.parse::<usize>() {
+            Ok(x) if x > 0 => x,
+            _ => panic!("{var}: `{p}` is not a positive integer"),
+        })
+        .collect();
+    (!v.is_empty()).then_some(v)
+}
+
+/// A positive number from an environment variable, or `default`.
+pub fn env_num<N: std::str::FromStr>(var: &str, default: N) -> N {
+    match std::env::var(var) {
+        Ok(s) if !s.trim().is_empty() => s
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{var}: `{s}` is not a number")),
+        _ => default,
+    }
+}
+
+/// The sizes to run: `STRASS_BENCH_SIZES` or the defaults; `true` when they are the defaults
+/// (a full run, whose results go to `bench-results/`).
+pub fn sizes(defaults: &[usize]) -> (Vec<usize>, bool) {
+    match env_list("STRASS_BENCH_SIZES") {
+        Some(v) => {
+            let full = v == defaults;
+            (v, full)
+        }
+        None => (defaults.to_vec(), true),
+    }
+}
+
+/// Where results go: `STRASS_BENCH_OUT`, else `bench-results/` for a full run and
+/// `target/bench-results-quick/` for a quick one (so a quick run never overwrites the
+/// committed results).
+pub fn out_dir(full: bool) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = match std::env::var_os("STRASS_BENCH_OUT") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ if full => root.join("bench-results"),
+        _ => root.join("target").join("bench-results-quick"),
+    };
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    dir
+}
+
+/// Writes a file, announcing it.
+pub fn write(path: &std::path::Path, text: &str) {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    eprintln!("wrote {}", path.display());
+}
+
+/// All logical cores.
+pub fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Leaf name as in the results.
+pub fn leaf_name(leaf: Leaf) -> &'static str {
+    strass::tune::leaf_name(leaf)
+}
+
+/// The engine a bench uses for this dtype, leaf and threads, and where its cutoff comes from:
+/// `STRASS_BENCH_CUTOFF` if set, else the engine's own choice (the tuning file's cutoff, else
+/// the kernel's built-in default).
+pub fn bench_engine<T: Element>(leaf: Leaf, threads: usize) -> (Engine, &'static str) {
+    let e = Engine::new().leaf(leaf).threads(threads);
+    if let Some(c) = env_list("STRASS_BENCH_CUTOFF").and_then(|v| v.first().copied()) {
+        return (e.cutoff(c), "STRASS_BENCH_CUTOFF");
+    }
+    let from = if strass::tune::cutoff_for(T::DTYPE, leaf, threads).is_some() {
+        "tuning file"
+    } else {
+        "built-in default"
+    };
+    (e, from)
+}
+
+/// `C = A B` (n x n, row-major) on OpenBLAS with `threads` threads.
+pub fn openblas_mul<T: Element>(
+    threads: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+) -> Result<(), strass::Error> {
+    blas::set_num_threads(threads);
+    let op = blas::Operand {
+        rows: n,
+        cols: n,
+        rs: n,
+        cs: 1,
+    };
+    Ok(blas::gemm(T::ONE, a, op, b, op, T::ZERO, c, op)?)
+}
+
+/// `C = A B` (n x n, row-major) with the engine. OpenBLAS is set to `threads` threads first, as
+/// a caller asking for that many threads would have it; what the engine does with OpenBLAS's
+/// thread count inside its recursion is the engine's business (and shows in cpu/wall).
+pub fn engine_mul<T: Element>(
+    e: &Engine,
+    threads: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+) -> Result<(), strass::Error> {
+    blas::set_num_threads(threads);
+    e.gemm(
+        T::ONE,
+        MatRef::row_major(a, n, n)?,
+        MatRef::row_major(b, n, n)?,
+        T::ZERO,
+        MatMut::row_major(c, n, n)?,
+    )
+}
+
+/// Seconds as text with 4 significant digits (at least 1 decimal).
+pub fn secs(s: f64) -> String {
+    if !s.is_finite() || s <= 0.0 {
+        return format!("{s}");
+    }
+    let decimals = (3 - s.log10().floor() as i32).clamp(1, 9) as usize;
+    format!("{s:.decimals$}")
+}
+
+/// A ratio such as cpu/wall with 2 decimals, or `-` when unknown.
+pub fn ratio2(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.2}")
+    } else {
+        "-".into()
+    }
+}
+
+/// The command line that reproduces a run, with the environment knobs that were set.
+pub fn command_line(bench: &str) -> String {
+    let mut env: Vec<String> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("STRASS_") || k == "MATMUL_NUM_THREADS")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    env.sort();
+    env.push(format!("cargo bench --features openblas --bench {bench}"));
+    env.join(" ")
+}
