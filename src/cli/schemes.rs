@@ -5,8 +5,8 @@
 //! read or parsed (each such file gets a one-line reason on standard error).
 
 use crate::scheme::{
-    equivalent, expansion_errors, import, match_strassen, shipped_names, ExpansionError,
-    StrassenMatch, Verdict,
+    equivalent, expansion_errors, import, match_strassen, match_strassen_basis, shipped_names,
+    BasisMatch, ExpansionError, StrassenMatch, Verdict,
 };
 use crate::Scheme;
 use clap::Subcommand;
@@ -94,6 +94,9 @@ struct SchemeReport {
     verdict: Verdict,
     /// Slot permutation and signs onto Strassen, if it is Strassen up to those.
     strassen_match: Option<StrassenMatch>,
+    /// A small integer basis change (X, Y, Z) and slot match mapping Strassen onto this scheme
+    /// (only searched when there is no plain slot match).
+    strassen_basis_match: Option<BasisMatch>,
     /// Shipped schemes equal to this one up to slot order and sign gauge.
     same_as_shipped: Vec<String>,
     expansion: Vec<ExpansionError>,
@@ -104,6 +107,7 @@ struct SchemeReport {
 
 fn report_scheme(s: &Scheme, max_size: usize, seed: u64) -> SchemeReport {
     let verdict = s.verify();
+    let verdict_valid = verdict.is_valid();
     let same_as_shipped = shipped_names()
         .iter()
         .filter_map(|&n| {
@@ -125,6 +129,11 @@ fn report_scheme(s: &Scheme, max_size: usize, seed: u64) -> SchemeReport {
         nonzeros: s.nonzeros(),
         verdict,
         strassen_match: match_strassen(s),
+        strassen_basis_match: if verdict_valid && match_strassen(s).is_none() {
+            match_strassen_basis(s)
+        } else {
+            None
+        },
         same_as_shipped,
         expansion,
         expansion_note,
@@ -181,9 +190,16 @@ fn print_human(r: &FileReport, seed: u64) {
                 signs.join(" ")
             )
         }
-        None if (s.m, s.k, s.n, s.rank) == (2, 2, 2, 7) => {
-            "not Strassen's up to slot order and signs".to_string()
-        }
+        None if (s.m, s.k, s.n, s.rank) == (2, 2, 2, 7) => match &s.strassen_basis_match {
+            Some(b) => format!(
+                "Strassen's scheme after the basis change X = {:?}, Y = {:?}, Z = {:?} \
+                 (X^-T U Y^T, Y^-T V Z^T, X W Z^-1), then slot order and signs",
+                b.x, b.y, b.z
+            ),
+            None => "not Strassen's up to slot order and signs, nor up to a basis change with \
+                     entries in {-1,0,1}"
+                .to_string(),
+        },
         None => "not <2,2,2;7>".to_string(),
     };
     println!("  structure:  {strassen}");

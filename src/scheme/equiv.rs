@@ -346,3 +346,80 @@ pub fn basis_change(
         serde_json::json!({"source": "derived", "from": s.name, "transform": "basis change X^-T U Y^T, Y^-T V Z^T, X W Z^-1", "x": x, "y": y, "z": z}),
     )
 }
+
+/// A basis change and slot match that map Strassen's scheme onto a given scheme (see
+/// [`match_strassen_basis`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BasisMatch {
+    /// X (2 x 2, unimodular).
+    pub x: IntMatrix,
+    /// Y (2 x 2, unimodular).
+    pub y: IntMatrix,
+    /// Z (2 x 2, unimodular).
+    pub z: IntMatrix,
+    /// How the basis-changed Strassen scheme's slots map onto the given scheme's.
+    pub slots: SlotMatch,
+}
+
+/// All 2 x 2 integer matrices with entries in {-1, 0, 1} and determinant +-1.
+fn small_unimodular_2x2() -> Vec<IntMatrix> {
+    let vals = [-1i64, 0, 1];
+    let mut out = Vec::new();
+    for a in vals {
+        for b in vals {
+            for c in vals {
+                for d in vals {
+                    if (a * d - b * c).abs() == 1 {
+                        out.push(vec![vec![a, b], vec![c, d]]);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether a `<2,2,2;7>` scheme is Strassen's up to a basis change with X, Y, Z among the
+/// unimodular 2 x 2 matrices with entries in {-1, 0, 1}, slot order and signs: returns the first
+/// `(X, Y, Z)` found (in a fixed enumeration order) such that `basis_change(strassen, X, Y, Z)`
+/// equals `s` up to slot order and signs. `None` when `s` is not `<2,2,2;7>` or no such small
+/// basis change exists (which does not prove that none exists with larger entries).
+///
+/// By de Groote's theorem every rank-7 scheme for 2 x 2 matrices is equivalent to Strassen's
+/// under basis changes over the reals; this search finds the integer ones with small entries,
+/// which covers the schemes training produces.
+pub fn match_strassen_basis(s: &Scheme) -> Option<BasisMatch> {
+    if (s.m, s.k, s.n, s.rank) != (2, 2, 2, 7) {
+        return None;
+    }
+    let strassen = Scheme::strassen();
+    let target = normalized_slots(s);
+    let mut sorted_target: Vec<&Slot> = target.iter().map(|(slot, _)| slot).collect();
+    sorted_target.sort();
+    let mats = small_unimodular_2x2();
+    for x in &mats {
+        for y in &mats {
+            for z in &mats {
+                let Ok(t) = basis_change(&strassen, x, y, z) else {
+                    continue;
+                };
+                // Cheap multiset comparison of normalised slots before the full match.
+                let mut cand: Vec<Slot> =
+                    normalized_slots(&t).into_iter().map(|(s, _)| s).collect();
+                cand.sort();
+                if cand.iter().ne(sorted_target.iter().copied()) {
+                    continue;
+                }
+                if let Some(slots) = match_slots(&t, s) {
+                    return Some(BasisMatch {
+                        x: x.clone(),
+                        y: y.clone(),
+                        z: z.clone(),
+                        slots,
+                    });
+                }
+            }
+        }
+    }
+    None
+}

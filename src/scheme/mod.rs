@@ -17,7 +17,9 @@ pub mod verify;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-pub use equiv::{canonical_form, equivalent, match_strassen, StrassenMatch};
+pub use equiv::{
+    canonical_form, equivalent, match_strassen, match_strassen_basis, BasisMatch, StrassenMatch,
+};
 pub use expand::{expansion_errors, ExpansionError};
 pub use format::{FieldProblem, FORMAT, MAX_COEFF, MAX_DIM};
 pub use kron::kron;

@@ -36,6 +36,9 @@ pub enum TrainError {
 pub struct Analysis {
     /// Match with Strassen (`null` if none).
     pub strassen_match: Value,
+    /// For an exact `<2,2,2;7>` scheme without a plain match: the small basis change that maps
+    /// Strassen onto it ([`crate::scheme::match_strassen_basis`]); `null` otherwise.
+    pub strassen_basis_match: Value,
     /// Expansion errors up to 64 x 64.
     pub expansion_errors: Value,
 }
@@ -51,12 +54,20 @@ pub fn analyse(scheme: &Scheme, seed: u64) -> Analysis {
         Some(m) => serde_json::to_value(m).expect("matches serialise"),
         None => Value::Null,
     };
+    let strassen_basis_match = if strassen_match.is_null() && scheme.verify().is_valid() {
+        crate::scheme::match_strassen_basis(scheme).map_or(Value::Null, |m| {
+            serde_json::to_value(m).expect("matches serialise")
+        })
+    } else {
+        Value::Null
+    };
     let expansion_errors = match crate::scheme::expansion_errors(scheme, EXPANSION_MAX_SIZE, seed) {
         Ok(e) => serde_json::to_value(e).expect("errors serialise"),
         Err(e) => json!({ "error": e.to_string() }),
     };
     Analysis {
         strassen_match,
+        strassen_basis_match,
         expansion_errors,
     }
 }

@@ -363,6 +363,10 @@ pub struct RunRecord {
     pub exact: bool,
     /// Structural match of the output scheme with Strassen (`null`: none or not checked).
     pub strassen_match: serde_json::Value,
+    /// The small basis change mapping Strassen onto the output scheme when there is no plain
+    /// match (`null`: none found, not exact, or not checked).
+    #[serde(default)]
+    pub strassen_basis_match: serde_json::Value,
     /// Relative errors of the output scheme applied recursively up to 64 x 64 (`null` when the
     /// scheme is not exact or the dimensions do not allow it).
     pub expansion_errors: serde_json::Value,
@@ -690,6 +694,7 @@ pub fn run(s: &TrainSettings) -> Result<RunOutput, TrainError> {
         verdict_balanced: (&balanced.verdict).into(),
         exact,
         strassen_match: analysis.strassen_match,
+        strassen_basis_match: analysis.strassen_basis_match,
         expansion_errors: analysis.expansion_errors,
         nonzeros: chosen.scheme.nonzeros(),
         success: exact,
