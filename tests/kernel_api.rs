@@ -433,3 +433,22 @@ fn openblas_leaf_matches_and_refuses_operands_without_a_unit_stride() {
         .unwrap_err();
     assert!(is_shape(&e), "{e}");
 }
+
+#[test]
+fn the_workspace_is_kept_between_calls_and_can_be_released() {
+    let e = Engine::new().cutoff(16).threads(1);
+    let n = 128;
+    let a = vec![1.0f32; n * n];
+    let mut c = vec![0.0f32; n * n];
+    assert_eq!(e.retained_workspace_bytes(), 0);
+    e.mul(1.0, &a, &a, 0.0, &mut c, (n, n, n)).unwrap();
+    assert!(c.iter().all(|&x| x == n as f32));
+    let held = e.retained_workspace_bytes();
+    assert!(held >= e.workspace_bytes::<f32>(n, n, n).unwrap() && held > 0);
+    // A reused (dirty) workspace gives the same result.
+    let mut c2 = vec![f32::NAN; n * n];
+    e.clone().mul(1.0, &a, &a, 0.0, &mut c2, (n, n, n)).unwrap();
+    assert_eq!(c, c2);
+    e.release_workspace();
+    assert_eq!(e.retained_workspace_bytes(), 0);
+}

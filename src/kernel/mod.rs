@@ -195,6 +195,7 @@ pub struct Engine {
     threads: Result<usize, String>,
     pin: bool,
     pool: Arc<OnceLock<Result<Arc<rayon::ThreadPool>, String>>>,
+    cache: Arc<workspace::Cache>,
 }
 
 impl Default for Engine {
@@ -215,6 +216,7 @@ impl Engine {
             threads: default_threads(),
             pin: false,
             pool: Arc::new(OnceLock::new()),
+            cache: Arc::new(workspace::Cache::default()),
         }
     }
 
@@ -255,6 +257,18 @@ impl Engine {
         self.pin = yes;
         self.pool = Arc::new(OnceLock::new());
         self
+    }
+
+    /// Frees the workspace the engine keeps between calls (and its clones share). Each call needs
+    /// a workspace (see [`Engine::workspace_bytes`]); the largest one is kept for the next call
+    /// so that repeated products do not fault in fresh memory every time.
+    pub fn release_workspace(&self) {
+        self.cache.clear();
+    }
+
+    /// Bytes of workspace the engine currently keeps between calls.
+    pub fn retained_workspace_bytes(&self) -> usize {
+        self.cache.held()
     }
 
     /// The compiled plan of the engine's scheme.
@@ -405,11 +419,15 @@ impl Engine {
         prepare_leaf(self.leaf);
         let (ar, br, cr) = (a.raw(), b.raw(), c.raw());
         let ow = beta == T::ZERO;
-        let mut ws = if alpha == T::ZERO || k == 0 || !ctx.recurses(m, k, n, 0) {
-            workspace::Workspace::new(0)?
+        let ws_len = if alpha == T::ZERO || k == 0 || !ctx.recurses(m, k, n, 0) {
+            0
         } else {
-            workspace::Workspace::new(ctx.ws_len::<T>(m, k, n, 0, p))?
+            ctx.ws_len::<T>(m, k, n, 0, p)
         };
+        let bytes = ws_len
+            .checked_mul(std::mem::size_of::<T>())
+            .ok_or(KernelError::Alloc { bytes: usize::MAX })?;
+        let mut ws = self.cache.take(bytes)?;
         let mut run = || -> Result<(), KernelError> {
             // SAFETY: the views were checked against their slices, C does not overlap itself
             // (MatMut::new) nor A or B (checked above), and we hold C's unique borrow; the
@@ -425,15 +443,16 @@ impl Engine {
                 if !ow {
                     simd::scale(cr, beta, p);
                 }
-                ctx.gemm(0, alpha, ar, br, ow, cr, ws.as_mut_slice(), p)
+                ctx.gemm(0, alpha, ar, br, ow, cr, ws.as_mut_slice(ws_len), p)
             }
         };
-        if p == 1 {
-            run()?;
+        let result = if p == 1 {
+            run()
         } else {
-            self.pool(p)?.install(run)?;
-        }
-        Ok(())
+            self.pool(p)?.install(run)
+        };
+        self.cache.give(ws);
+        Ok(result?)
     }
 }
 

@@ -145,6 +145,7 @@ pub(crate) unsafe fn row_combine<T: Element>(
     dst: *mut T,
     acc: bool,
     srcs: &[Src<T>],
+    nt: bool,
 ) {
     // SAFETY (whole body): the casts only happen when T is that exact type; the kernels get the
     // caller's guarantees.
@@ -153,18 +154,18 @@ pub(crate) unsafe fn row_combine<T: Element>(
             let (d, s): (*mut f32, &[Src<f32>]) = (dst as *mut f32, same(srcs));
             match isa {
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx512 => avx512::f32::combine(len, d, acc, s),
+                Isa::Avx512 => avx512::f32::combine(len, d, acc, s, nt),
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx2Fma => avx2::f32::combine(len, d, acc, s),
+                Isa::Avx2Fma => avx2::f32::combine(len, d, acc, s, nt),
                 _ => portable::combine(0, len, 1, d, acc, s),
             }
         } else if TypeId::of::<T>() == TypeId::of::<f64>() {
             let (d, s): (*mut f64, &[Src<f64>]) = (dst as *mut f64, same(srcs));
             match isa {
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx512 => avx512::f64::combine(len, d, acc, s),
+                Isa::Avx512 => avx512::f64::combine(len, d, acc, s, nt),
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx2Fma => avx2::f64::combine(len, d, acc, s),
+                Isa::Avx2Fma => avx2::f64::combine(len, d, acc, s, nt),
                 _ => portable::combine(0, len, 1, d, acc, s),
             }
         } else {
@@ -207,6 +208,27 @@ pub(crate) unsafe fn row_scatter<T: Element>(isa: Isa, len: usize, src: *const T
 fn unreachable_element<T: Element>() {
     // Element is sealed to f32 and f64; this is never reached.
     debug_assert!(false, "unsupported element type {}", T::DTYPE);
+}
+
+/// Write-only destinations of at least this many bytes are written with non-temporal stores
+/// (`STRASS_NT_BYTES`, default: never).
+fn nt_bytes() -> usize {
+    static NT: OnceLock<usize> = OnceLock::new();
+    *NT.get_or_init(|| {
+        std::env::var("STRASS_NT_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(usize::MAX)
+    })
+}
+
+/// Orders this thread's non-temporal stores before everything after it.
+fn store_fence() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: sfence has no preconditions (SSE is part of x86_64).
+    unsafe {
+        std::arch::x86_64::_mm_sfence()
+    };
 }
 
 /// At most this many operands go to one row-kernel call; longer combinations are split into
@@ -278,6 +300,7 @@ pub(crate) unsafe fn combine<T: Element>(
             return;
         }
     };
+    let nt = !acc && y.rows * y.cols * std::mem::size_of::<T>() >= nt_bytes();
     split_rows(y.rows, y.cols, threads, |r0, r1| {
         let y = &y; // capture the whole (Sync) view, not its raw pointer field
         let mut buf = [Src {
@@ -290,7 +313,7 @@ pub(crate) unsafe fn combine<T: Element>(
             unsafe {
                 let dst = y.ptr.offset(row * y.rs);
                 if xs.is_empty() {
-                    row_combine(isa, y.cols, dst, acc, &[]);
+                    row_combine(isa, y.cols, dst, acc, &[], false);
                 }
                 for (g, group) in xs.chunks(GROUP).enumerate() {
                     for (slot, (x, c)) in buf.iter_mut().zip(group) {
@@ -300,9 +323,19 @@ pub(crate) unsafe fn combine<T: Element>(
                             coef: Coef::from_i64(*c),
                         };
                     }
-                    row_combine(isa, y.cols, dst, acc || g > 0, &buf[..group.len()]);
+                    row_combine(
+                        isa,
+                        y.cols,
+                        dst,
+                        acc || g > 0,
+                        &buf[..group.len()],
+                        nt && g == 0,
+                    );
                 }
             }
+        }
+        if nt {
+            store_fence();
         }
     });
 }
@@ -472,8 +505,12 @@ mod tests {
                         let mut want = y0.clone();
                         // SAFETY: isa is available, all buffers hold len elements.
                         unsafe {
-                            row_combine(isa, len, got.as_mut_ptr(), acc, &srcs);
-                            row_combine(Isa::Portable, len, want.as_mut_ptr(), acc, &srcs);
+                            row_combine(isa, len, got.as_mut_ptr(), acc, &srcs, false);
+                            row_combine(Isa::Portable, len, want.as_mut_ptr(), acc, &srcs, false);
+                            let mut nt_got = y0.clone();
+                            row_combine(isa, len, nt_got.as_mut_ptr(), acc, &srcs, true);
+                            store_fence();
+                            assert_eq!(nt_got, want, "{isa:?} streaming stores");
                         }
                         assert_eq!(got, want, "{isa:?} combine len {len} nsrc {nsrc} acc {acc}");
                         // Against plain arithmetic in f64 for a sanity check of the semantics.
