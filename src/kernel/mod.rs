@@ -29,6 +29,7 @@
 //! intermediate overflows, the result is finite. With `beta = 0`, C's old contents are never read
 //! (old NaNs do not leak); with `alpha = 0`, A and B are not read (C = beta C).
 
+pub mod fused;
 mod leaf;
 mod recurse;
 mod simd;
