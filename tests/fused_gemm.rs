@@ -211,34 +211,41 @@ fn check<T: Element>(case: &Case, ws: &mut FusedWorkspace<T>, rng: &mut ChaCha8R
     }
 }
 
+/// One workspace per instruction set (forced, so every path this CPU supports runs, plus the
+/// portable one). With `small_blocks`, blocks of a few micro-tiles and a depth of 5, so that
+/// small shapes cross many block edges, each twice: with the partial-product temporary allowed
+/// and with it disabled (so all three accumulation modes run).
 fn workspaces<T: Element>(small_blocks: bool) -> Vec<FusedWorkspace<T>> {
-    Isa::all_supported()
-        .into_iter()
-        .chain([Isa::Portable])
-        .map(|isa| {
-            let mut ws = FusedWorkspace::<T>::with_config(FusedConfig {
-                isa: Some(isa),
-                ..FusedConfig::default()
-            })
-            .unwrap();
-            assert_eq!(ws.isa(), isa);
-            if small_blocks {
-                // Several mc, kc and nc blocks even at these small sizes.
-                let (mr, nr) = ws.micro_tile();
-                ws = FusedWorkspace::with_config(FusedConfig {
-                    isa: Some(isa),
-                    threads: 1,
-                    blocking: Some(Blocking {
-                        mc: 2 * mr,
-                        kc: 5,
-                        nc: nr + 1,
-                    }),
+    let mut out = Vec::new();
+    for isa in Isa::all_supported() {
+        let cfg = FusedConfig {
+            isa: Some(isa),
+            ..FusedConfig::default()
+        };
+        let ws = FusedWorkspace::<T>::with_config(cfg).unwrap();
+        assert_eq!(ws.isa(), isa);
+        if !small_blocks {
+            out.push(ws);
+            continue;
+        }
+        let (mr, nr) = ws.micro_tile();
+        for max_temp_bytes in [usize::MAX, 0] {
+            let blocking = Some(Blocking {
+                mc: 2 * mr,
+                kc: 5,
+                nc: nr + 1,
+            });
+            out.push(
+                FusedWorkspace::with_config(FusedConfig {
+                    blocking,
+                    max_temp_bytes,
+                    ..cfg
                 })
-                .unwrap();
-            }
-            ws
-        })
-        .collect()
+                .unwrap(),
+            );
+        }
+    }
+    out
 }
 
 /// Sizes around every micro-tile edge (1..70).
@@ -325,16 +332,17 @@ fn terms_and_layouts_f32() {
     terms_and_layouts::<f32>();
 }
 
-/// Sizes past the default blocks (several kc and mc blocks with the real blocking).
+/// Sizes past the default blocks (several kc and nc blocks with the real blocking; several mc
+/// blocks are covered by the small-blocking workspaces).
 #[test]
 fn default_blocking_multiple_blocks() {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     for ws in workspaces::<f64>(false).iter_mut() {
         let bl = ws.blocking();
         let case = Case {
-            m: bl.mc + 13,
+            m: 29,
             k: 2 * bl.kc + 3,
-            n: 61,
+            n: bl.nc + 13,
             a_coefs: vec![1, -1],
             b_coefs: vec![2, 1],
             outs: vec![
@@ -394,46 +402,67 @@ fn real_data_within_gemm_bound() {
     }
 }
 
-/// With p threads the result is bit-for-bit the one thread's (real data, so rounding shows).
+/// With p threads the result is bit-for-bit the one thread's (real data, so rounding shows),
+/// in every accumulation mode (one output; an overwritten output holding the partial product;
+/// all outputs accumulating, with and without the temporary).
 #[test]
 fn thread_count_does_not_change_bits() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let (m, k, n) = (203, 150, 131);
     let a: Vec<f64> = (0..m * k).map(|_| rng.gen_range(-1.0..1.0)).collect();
     let b: Vec<f64> = (0..k * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    let c0: Vec<f64> = (0..m * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    let modes: [(&[f64], usize); 4] = [
+        (&[0.0], 0),
+        (&[1.0, 0.0], 0),
+        (&[1.0, -0.5], usize::MAX),
+        (&[1.0, -0.5], 0),
+    ];
     for isa in Isa::all_supported() {
-        let run = |threads: usize| {
-            let mut ws = FusedWorkspace::<f64>::with_config(FusedConfig {
-                isa: Some(isa),
-                threads,
-                blocking: Some(Blocking {
-                    mc: 48,
-                    kc: 64,
-                    nc: 96,
-                }),
-            })
-            .unwrap();
-            let mut c = vec![0.0; m * n];
-            let at = [(1.0, SrcView::row_major(&a, m, k).unwrap())];
-            let bt = [
-                (0.5, SrcView::row_major(&b, k, n).unwrap()),
-                (3.0, SrcView::new(&b, k, n, n, 1).unwrap()),
-            ];
-            let mut out = [Output::overwrite(
-                0.3,
-                DstView::row_major(&mut c, m, n).unwrap(),
-            )];
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
+        for (betas, max_temp_bytes) in modes {
+            let run = |threads: usize| {
+                let mut ws = FusedWorkspace::<f64>::with_config(FusedConfig {
+                    isa: Some(isa),
+                    threads,
+                    blocking: Some(Blocking {
+                        mc: 48,
+                        kc: 64,
+                        nc: 96,
+                    }),
+                    max_temp_bytes,
+                })
                 .unwrap();
-            pool.install(|| fused_gemm(&at, &bt, &mut out, &mut ws))
-                .unwrap();
-            c
-        };
-        let one = run(1);
-        for p in [2, 3, 4] {
-            assert!(one == run(p), "{isa:?}: {p} threads differ from 1");
+                let mut cs = vec![c0.clone(); betas.len()];
+                let at = [(1.0, SrcView::row_major(&a, m, k).unwrap())];
+                let bt = [
+                    (0.5, SrcView::row_major(&b, k, n).unwrap()),
+                    (3.0, SrcView::new(&b, k, n, n, 1).unwrap()),
+                ];
+                let mut out: Vec<Output<'_, f64>> = cs
+                    .iter_mut()
+                    .zip(betas)
+                    .map(|(c, &beta)| Output {
+                        gamma: 0.3,
+                        beta,
+                        c: DstView::row_major(c, m, n).unwrap(),
+                    })
+                    .collect();
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| fused_gemm(&at, &bt, &mut out, &mut ws))
+                    .unwrap();
+                drop(out);
+                cs
+            };
+            let one = run(1);
+            for p in [2, 3] {
+                assert!(
+                    one == run(p),
+                    "{isa:?} {betas:?}: {p} threads differ from 1"
+                );
+            }
         }
     }
 }

@@ -1,22 +1,24 @@
-//! The portable frame of loops (BLIS order): columns in `nc` blocks, depth in `kc` blocks (pack
-//! `sum B` once per block), rows in `mc` blocks (pack `sum A` per block), then `nr`-wide and
-//! `mr`-high micro-tiles. With `p` threads the rows are cut into `p` contiguous chunks (multiples
-//! of `mr`), each with its own packed-A buffer; B's panels are packed by all threads together.
+//! The portable frame of loops (BLIS's, with the roles of A and B exchanged because the vectors
+//! run along C's rows): rows in `mc` blocks, depth in `kc` blocks (pack `sum A` once per block,
+//! by all threads), columns cut into one chunk per thread and each chunk in `nc` blocks (pack
+//! `sum B` per block into the thread's own buffer), then `mr`-high and `nr`-wide micro-tiles.
 //! Every element of every destination is computed by the same operations in the same order for
 //! any `p`, so the result does not depend on the thread count.
 
 use super::pack::{pack_a, pack_b, Term};
-use super::ukr::{write_back, Out, TileDst, UKernel};
+use super::ukr::{add_partial, write_back, Out, TileDst, UKernel};
 use crate::kernel::{Element, KernelError};
 
-/// Cache blocking: rows of A per packed block (`mc`), depth (`kc`), columns of B (`nc`).
+/// Cache blocking: rows of A packed at once (`mc`, a panel kept in L3 and shared by the
+/// threads), depth (`kc`, so that an `mr x kc` micro-panel of A stays in L1) and columns of B
+/// packed at once (`nc`, a per-thread block kept in L2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Blocking {
-    /// Rows of A packed at once (kept in L2); rounded up to the micro-tile height.
+    /// Rows of A packed at once; rounded up to the micro-tile height.
     pub mc: usize,
-    /// Depth of one packed block (a `kc x nr` panel of B stays in L1).
+    /// Depth of one packed block.
     pub kc: usize,
-    /// Columns of B packed at once (kept in L3); rounded up to the micro-tile width.
+    /// Columns of B packed at once; rounded up to the micro-tile width.
     pub nc: usize,
 }
 
@@ -67,10 +69,10 @@ impl<T: Element> AlignedBuf<T> {
 /// The packed buffers a call needs.
 #[derive(Debug, Default)]
 pub(super) struct Buffers<T> {
-    /// Packed `kc x nc` panel of `sum B`.
-    pub b: AlignedBuf<T>,
-    /// One packed `mc x kc` block of `sum A` per thread, then one scratch tile per thread.
+    /// The packed `mc x kc` panel of `sum A` (shared by the threads).
     pub a: AlignedBuf<T>,
+    /// One packed `kc x nc` block of `sum B` and one scratch tile per thread.
+    pub b: AlignedBuf<T>,
     /// The terms of A (after an optional transposition of the whole problem).
     pub a_terms: Vec<Term<T>>,
     /// The terms of B.
@@ -79,6 +81,22 @@ pub(super) struct Buffers<T> {
     pub first: Vec<TileDst<T>>,
     /// Destinations with beta = 1 (later depth blocks).
     pub later: Vec<TileDst<T>>,
+    /// The `m x n` partial product when no destination can hold it (see [`Accumulate`]).
+    pub temp: AlignedBuf<T>,
+}
+
+/// Where the partial product over the depth blocks lives between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Accumulate {
+    /// In every destination: each depth block adds `gamma_i * tile` to every `C_i` (one
+    /// read-modify-write of every destination per depth block).
+    Everywhere,
+    /// In destination `i` (which is overwritten, `beta_i == 0`): the unscaled partial product
+    /// is kept there, and the last depth block adds it to its tile and writes every
+    /// destination once.
+    InDestination(usize),
+    /// Likewise in a workspace temporary of `m x n` (when every destination accumulates).
+    InTemp,
 }
 
 /// A raw pointer that may cross threads (each thread uses a disjoint part of what it points to).
@@ -89,7 +107,8 @@ unsafe impl<T> Send for SendPtr<T> {}
 // SAFETY: as above.
 unsafe impl<T> Sync for SendPtr<T> {}
 
-/// How the rows are split: `parts` chunks of `chunk` rows, packed in blocks of `mc`.
+/// How the work is split: columns in `parts` chunks of `chunk` columns (multiples of `nr`),
+/// with the effective block sizes.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Split {
     pub parts: usize,
@@ -103,8 +122,8 @@ pub(super) struct Split {
 const PARALLEL_MIN_WORK: f64 = (96 * 96 * 96) as f64;
 
 /// Effective blocking and thread split for an `m x k x n` call.
-pub(super) fn split(
-    uk: &UKernel<impl Sized>,
+pub(super) fn split<T>(
+    uk: &UKernel<T>,
     blk: Blocking,
     threads: usize,
     m: usize,
@@ -118,93 +137,142 @@ pub(super) fn split(
     } else {
         threads.max(1)
     };
-    let tiles = m.div_ceil(mr).max(1);
-    let parts0 = want.min(tiles);
-    let chunk = tiles.div_ceil(parts0) * mr;
-    let parts = m.div_ceil(chunk).max(1);
-    let mc = blk.mc.div_ceil(mr).max(1) * mr;
+    let tiles = n.div_ceil(nr).max(1);
+    let chunk = tiles.div_ceil(want.min(tiles)) * nr;
+    let parts = n.div_ceil(chunk).max(1);
+    let round = |x: usize, r: usize| x.div_ceil(r).max(1) * r;
     Split {
         parts,
         chunk,
-        mc: mc.min(chunk),
+        mc: round(blk.mc, mr).min(round(m, mr)),
         kc: blk.kc.max(1).min(k.max(1)),
-        nc: (blk.nc.div_ceil(nr).max(1) * nr).min(n.div_ceil(nr).max(1) * nr),
+        nc: round(blk.nc, nr).min(chunk),
     }
 }
 
-/// Elements of the two buffers for a split: (B panel, A blocks + tiles).
-pub(super) fn buffer_lens(uk: &UKernel<impl Sized>, s: &Split) -> (usize, usize) {
-    let b = s.kc * s.nc;
-    let per = s.mc * s.kc + uk.mr * uk.nr;
-    (b, per * s.parts)
+/// Elements of the two buffers for a split: (packed A panel, per-thread B blocks + tiles).
+pub(super) fn buffer_lens<T>(uk: &UKernel<T>, s: &Split) -> (usize, usize) {
+    let a = s.mc * s.kc;
+    let per = s.nc * s.kc + uk.mr * uk.nr;
+    (a, per * s.parts)
 }
 
 /// Runs the loop nest on the terms and destinations in `bufs` (`first` / `later`: block origins
 /// with the caller's beta and with beta = 1).
 ///
+/// Order: rows in `mc` blocks; depth in `kc` blocks, packing `sum A` (all threads, by
+/// micro-panels); columns in `parts` chunks, one per thread, each in `nc` blocks packing its own
+/// `sum B`; then every `mr`-high micro-panel of A (L1) against every `nr`-wide micro-panel of B
+/// (L2).
+///
 /// # Safety
 /// Every term is a valid `m x k` (A) or `k x n` (B) operand, every destination a valid `m x n`
 /// block whose elements are distinct, disjoint from the other destinations and from all terms,
 /// and not accessed by anyone else during the call.
-#[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn run<T: Element>(
     uk: &UKernel<T>,
     s: Split,
+    mode: Accumulate,
     bufs: &mut Buffers<T>,
     m: usize,
     k: usize,
     n: usize,
 ) -> Result<(), KernelError> {
-    let (b_len, a_len) = buffer_lens(uk, &s);
-    bufs.b.ensure(b_len)?;
+    let (a_len, b_len) = buffer_lens(uk, &s);
     bufs.a.ensure(a_len)?;
+    bufs.b.ensure(b_len)?;
     let (a_terms, b_terms) = (&bufs.a_terms[..], &bufs.b_terms[..]);
-    let bbuf = SendPtr(bufs.b.ptr());
     let abuf = SendPtr(bufs.a.ptr());
+    let bbuf = SendPtr(bufs.b.ptr());
     let (mr, nr) = (uk.mr, uk.nr);
-    let per = s.mc * s.kc + mr * nr;
-    let all_unit = bufs.first.iter().all(|d| d.cs == 1);
-    for jc in (0..n).step_by(s.nc) {
-        let nc = s.nc.min(n - jc);
-        let panels = nc.div_ceil(nr);
-        for pc in (0..k).step_by(s.kc) {
+    let per = s.nc * s.kc + mr * nr;
+    let blocks = k.div_ceil(s.kc);
+    let mode = if blocks == 1 {
+        Accumulate::Everywhere
+    } else {
+        mode
+    };
+    let acc = match mode {
+        Accumulate::Everywhere => None,
+        Accumulate::InDestination(i) => Some(bufs.first[i]),
+        Accumulate::InTemp => {
+            bufs.temp.ensure(m * n)?;
+            Some(TileDst {
+                ptr: bufs.temp.ptr(),
+                rs: n as isize,
+                cs: 1,
+                gamma: T::ONE,
+                beta: T::ZERO,
+            })
+        }
+    };
+    let acc_first = acc.map(|x| {
+        [TileDst {
+            gamma: T::ONE,
+            beta: T::ZERO,
+            ..x
+        }]
+    });
+    let acc_later = acc.map(|x| {
+        [TileDst {
+            gamma: T::ONE,
+            beta: T::ONE,
+            ..x
+        }]
+    });
+    let all_unit = bufs.first.iter().chain(&acc).all(|d| d.cs == 1);
+    for ic in (0..m).step_by(s.mc) {
+        let mc = s.mc.min(m - ic);
+        let panels = mc.div_ceil(mr);
+        for (blk, pc) in (0..k).step_by(s.kc).enumerate() {
             let kc = s.kc.min(k - pc);
-            let dsts: &[TileDst<T>] = if pc == 0 { &bufs.first } else { &bufs.later };
-            // Pack sum B: panels split between the threads.
-            let pack_part = |t: usize| {
-                let lo = panels * t / s.parts;
-                let hi = panels * (t + 1) / s.parts;
-                let bb = bbuf;
-                // SAFETY: the block is inside every B term; panels lo..hi are this part's
-                // disjoint share of the buffer sized by `buffer_lens`.
-                unsafe { pack_b(b_terms, pc, kc, jc, nc, nr, lo..hi, bb.0) };
-            };
-            // Rows: chunk t packs its own A blocks and computes its own rows.
-            let rows_part = |t: usize| {
-                let lo = t * s.chunk;
-                let hi = m.min(lo + s.chunk);
-                let ab = abuf;
-                let bb = bbuf;
-                // SAFETY: part t owns `per` elements of the A buffer at t * per.
-                let (apack, tile) = unsafe {
-                    let base = ab.0.add(t * per);
-                    (base, base.add(s.mc * s.kc))
+            let last = blk + 1 == blocks;
+            let (pre, dsts): (Option<&TileDst<T>>, &[TileDst<T>]) =
+                match (&acc, &acc_first, &acc_later) {
+                    (Some(x), Some(f), Some(l)) => match (blk, last) {
+                        (_, true) => (Some(x), &bufs.first),
+                        (0, false) => (None, f),
+                        _ => (None, l),
+                    },
+                    _ if blk == 0 => (None, &bufs.first),
+                    _ => (None, &bufs.later),
                 };
-                for ic in (lo..hi).step_by(s.mc) {
-                    let mc = s.mc.min(hi - ic);
-                    // SAFETY: block inside every A term; apack holds mc.div_ceil(mr)*mr*kc.
-                    unsafe { pack_a(a_terms, ic, mc, pc, kc, mr, apack) };
-                    // SAFETY: the packed panels are complete; the rows ic..ic+mc of every
+            // Pack sum A: micro-panels split between the threads.
+            let pack_part = |t: usize| {
+                let (lo, hi) = (panels * t / s.parts, panels * (t + 1) / s.parts);
+                let ab = abuf;
+                // SAFETY: the block is inside every A term; panels lo..hi are this part's
+                // disjoint share of the buffer sized by `buffer_lens`.
+                unsafe { pack_a(a_terms, ic, mc, pc, kc, mr, lo..hi, ab.0) };
+            };
+            // Columns: chunk t packs its own B blocks and computes its own columns.
+            let cols_part = |t: usize| {
+                let lo = t * s.chunk;
+                let hi = n.min(lo + s.chunk);
+                let (ab, bb) = (abuf, bbuf);
+                // SAFETY: part t owns `per` elements of the B buffer at t * per.
+                let (bpack, tile) = unsafe {
+                    let base = bb.0.add(t * per);
+                    (base, base.add(s.nc * s.kc))
+                };
+                for jc in (lo..hi).step_by(s.nc) {
+                    let nc = s.nc.min(hi - jc);
+                    let all = 0..nc.div_ceil(nr);
+                    // SAFETY: block inside every B term; bpack holds nc.div_ceil(nr)*nr*kc.
+                    unsafe { pack_b(b_terms, pc, kc, jc, nc, nr, all, bpack) };
+                    // SAFETY: the packed blocks are complete; columns jc..jc+nc of every
                     // destination belong to this part alone.
                     unsafe {
-                        macro_kernel(uk, kc, apack, bb.0, tile, mc, nc, ic, jc, dsts, all_unit)
+                        macro_kernel(
+                            uk, kc, ab.0, bpack, tile, mc, nc, ic, jc, pre, dsts, all_unit,
+                        )
                     };
                 }
             };
-            let (pack_part, rows_part) = (&pack_part, &rows_part);
+            let (pack_part, cols_part) = (&pack_part, &cols_part);
             if s.parts == 1 {
                 pack_part(0);
-                rows_part(0);
+                cols_part(0);
             } else {
                 rayon::scope(|sc| {
                     for t in 1..s.parts {
@@ -214,9 +282,9 @@ pub(super) unsafe fn run<T: Element>(
                 });
                 rayon::scope(|sc| {
                     for t in 1..s.parts {
-                        sc.spawn(move |_| rows_part(t));
+                        sc.spawn(move |_| cols_part(t));
                     }
-                    rows_part(0);
+                    cols_part(0);
                 });
             }
         }
@@ -224,7 +292,8 @@ pub(super) unsafe fn run<T: Element>(
     Ok(())
 }
 
-/// All micro-tiles of one packed `mc x kc` block of A against the packed `kc x nc` panel of B.
+/// All micro-tiles of one packed `mc x kc` panel of A against one packed `kc x nc` block of B:
+/// each micro-panel of A stays in L1 while the micro-panels of B stream from L2.
 ///
 /// # Safety
 /// Packed buffers complete and sized for `mc`, `nc`, `kc`; `tile` holds `mr * nr` elements; the
@@ -240,26 +309,42 @@ unsafe fn macro_kernel<T: Element>(
     nc: usize,
     ic: usize,
     jc: usize,
+    pre: Option<&TileDst<T>>,
     dsts: &[TileDst<T>],
     all_unit: bool,
 ) {
     let (mr, nr) = (uk.mr, uk.nr);
-    for jr in (0..nc).step_by(nr) {
-        let cols = nr.min(nc - jr);
-        // SAFETY: panel jr / nr of the packed B block.
-        let bp = unsafe { bpack.add(jr * kc) };
-        for ir in (0..mc).step_by(mr) {
-            let rows = mr.min(mc - ir);
-            // SAFETY: panel ir / mr of the packed A block.
-            let ap = unsafe { apack.add(ir * kc) };
+    for ir in (0..mc).step_by(mr) {
+        let rows = mr.min(mc - ir);
+        // SAFETY: micro-panel ir / mr of the packed A panel.
+        let ap = unsafe { apack.add(ir * kc) };
+        for jr in (0..nc).step_by(nr) {
+            let cols = nr.min(nc - jr);
+            // SAFETY: micro-panel jr / nr of the packed B block.
+            let bp = unsafe { bpack.add(jr * kc) };
             let (row, col) = (ic + ir, jc + jr);
             if rows == mr && cols == nr && all_unit {
                 // SAFETY: full tile inside every destination, unit column strides.
-                unsafe { (uk.f)(kc, ap, bp, Out::Direct { dsts, row, col }) };
+                unsafe {
+                    (uk.f)(
+                        kc,
+                        ap,
+                        bp,
+                        Out::Direct {
+                            pre,
+                            dsts,
+                            row,
+                            col,
+                        },
+                    )
+                };
             } else {
                 // SAFETY: scratch tile of mr * nr; then the rows x cols part is written back.
                 unsafe {
                     (uk.f)(kc, ap, bp, Out::Tile(tile));
+                    if let Some(x) = pre {
+                        add_partial(tile, nr, rows, cols, x, row, col);
+                    }
                     write_back(tile, nr, rows, cols, dsts, row, col);
                 }
             }

@@ -43,6 +43,7 @@ mod x86;
 pub use frame::Blocking;
 
 use super::{Element, KernelError};
+use frame::Accumulate;
 use pack::Term;
 use std::marker::PhantomData;
 use ukr::{TileDst, UKernel};
@@ -371,6 +372,10 @@ pub struct FusedConfig {
     pub threads: usize,
     /// Cache blocking (`None`: the built-in choice for the type and instruction set).
     pub blocking: Option<Blocking>,
+    /// Largest `m x n` temporary (bytes) the workspace may hold for the partial product of a
+    /// call whose two or more outputs all accumulate (`beta != 0`); 0 disables it. See
+    /// [`fused_gemm`] for when it is used.
+    pub max_temp_bytes: usize,
 }
 
 impl Default for FusedConfig {
@@ -379,19 +384,24 @@ impl Default for FusedConfig {
             isa: None,
             threads: 1,
             blocking: None,
+            max_temp_bytes: DEFAULT_MAX_TEMP_BYTES,
         }
     }
 }
 
+/// Default of [`FusedConfig::max_temp_bytes`]: a 2048 x 2048 f64 block.
+pub const DEFAULT_MAX_TEMP_BYTES: usize = 32 << 20;
+
 /// The built-in blocking for a micro-tile of `mr x nr` elements of `size` bytes, for a core with
-/// 48 KiB of L1d and 2 MiB of L2 (Sapphire Rapids): a `kc x nr` panel of B fills about half of
-/// L1, an `mc x kc` block of A about half of L2, and a `kc x nc` panel of B a few MiB of L3.
+/// 48 KiB of L1d and 2 MiB of L2 (Sapphire Rapids): an `mr x kc` micro-panel of A takes a third
+/// of L1 (AVX-512, mr = 8: f64 kc = 256, f32 kc = 512), a `kc x nc` block of B half of L2, and
+/// the `mc x kc` panel of A shared by the threads a few MiB of L3.
 fn default_blocking(mr: usize, nr: usize, size: usize) -> Blocking {
     const L1: usize = 48 << 10;
     const L2: usize = 2 << 20;
-    let kc = ((L1 / 2) / (nr * size)).clamp(64, 512) / 8 * 8;
-    let mc = ((L2 / 2) / (kc * size)).max(mr) / mr * mr;
-    let nc = (4096 / nr).max(1) * nr;
+    let kc = ((L1 / 3) / (mr * size)).clamp(128, 512) / 64 * 64;
+    let nc = ((L2 / 2) / (kc * size)).max(nr) / nr * nr;
+    let mc = (4096 / mr).max(1) * mr;
     Blocking { mc, kc, nc }
 }
 
@@ -401,6 +411,7 @@ fn default_blocking(mr: usize, nr: usize, size: usize) -> Blocking {
 pub struct FusedWorkspace<T> {
     uk: UKernel<T>,
     threads: usize,
+    max_temp_bytes: usize,
     blocking: Blocking,
     bufs: frame::Buffers<T>,
 }
@@ -421,6 +432,7 @@ impl<T: Element> FusedWorkspace<T> {
         FusedWorkspace {
             uk,
             threads: 1,
+            max_temp_bytes: DEFAULT_MAX_TEMP_BYTES,
             blocking,
             bufs: frame::Buffers::default(),
         }
@@ -452,6 +464,7 @@ impl<T: Element> FusedWorkspace<T> {
         Ok(FusedWorkspace {
             uk,
             threads: cfg.threads,
+            max_temp_bytes: cfg.max_temp_bytes,
             blocking,
             bufs: frame::Buffers::default(),
         })
@@ -492,9 +505,12 @@ impl<T: Element> FusedWorkspace<T> {
         outputs: usize,
     ) -> Result<(), KernelError> {
         let s = frame::split(&self.uk, self.blocking, self.threads, m, k, n);
-        let (b, a) = frame::buffer_lens(&self.uk, &s);
+        let (a, b) = frame::buffer_lens(&self.uk, &s);
         self.bufs.b.ensure(b)?;
         self.bufs.a.ensure(a)?;
+        if outputs >= 2 && temp_fits::<T>(m, n, self.max_temp_bytes) {
+            self.bufs.temp.ensure(m * n)?;
+        }
         for v in [&mut self.bufs.first, &mut self.bufs.later] {
             v.try_reserve(outputs).map_err(|_| KernelError::Alloc {
                 bytes: outputs * std::mem::size_of::<TileDst<T>>(),
@@ -608,10 +624,24 @@ pub fn fused_gemm<T: Element>(
         bufs.later.push(TileDst { beta: T::ONE, ..d });
     }
     let s = frame::split(&ws.uk, ws.blocking, ws.threads, m, k, n);
+    let mode = if let Some(i) = bufs.first.iter().position(|d| d.beta == T::ZERO) {
+        Accumulate::InDestination(i)
+    } else if c.len() >= 2 && temp_fits::<T>(m, n, ws.max_temp_bytes) {
+        Accumulate::InTemp
+    } else {
+        Accumulate::Everywhere
+    };
     // SAFETY: every view was built from a checked slice borrow or promised valid by its
     // `from_raw` caller; sources are shared borrows and destinations exclusive ones (or promised
     // disjoint by `from_raw`), and all shapes agree (checked above).
-    unsafe { frame::run(&ws.uk, s, bufs, m, k, n) }
+    unsafe { frame::run(&ws.uk, s, mode, bufs, m, k, n) }
+}
+
+/// True when an `m x n` temporary of `T` fits in `limit` bytes.
+fn temp_fits<T>(m: usize, n: usize, limit: usize) -> bool {
+    m.checked_mul(n)
+        .and_then(|e| e.checked_mul(std::mem::size_of::<T>()))
+        .is_some_and(|b| b <= limit)
 }
 
 /// `C = beta C`, with `beta == 0` writing zeros without reading.

@@ -74,12 +74,53 @@ unsafe fn combine_line<T: Element>(
     }
 }
 
-/// Packs rows `i0 .. i0 + mc`, columns `p0 .. p0 + kc` of `sum_j c_j A_j` into panels of `mr`
-/// rows: panel `q` holds, for each `p < kc`, the `mr` values of rows `q * mr ..`; rows past `mc`
-/// are zero.
+/// `dst[t] = sum_j c_j src_j[t]` for `t < len` over contiguous lines, in one pass for up to two
+/// terms (the common case of fast schemes), then one more pass over `dst` (in L1) per term.
+///
+/// # Safety
+/// `dst` holds `len` writable elements; each `start(term)` addresses `len` readable ones.
+#[inline(always)]
+unsafe fn combine_contiguous<T: Element>(
+    terms: &[Term<T>],
+    start: impl Fn(&Term<T>) -> *const T,
+    len: usize,
+    dst: *mut T,
+) {
+    // SAFETY: caller's contract; sources are read-only and never alias `dst` (packed buffers are
+    // the workspace's own memory).
+    let d = unsafe { std::slice::from_raw_parts_mut(dst, len) };
+    let line = |t: &Term<T>| unsafe { std::slice::from_raw_parts(start(t), len) };
+    match terms {
+        [t0] => {
+            let (c0, x0) = (t0.coef, line(t0));
+            for (d, &x) in d.iter_mut().zip(x0) {
+                *d = c0 * x;
+            }
+        }
+        [t0, t1, rest @ ..] => {
+            let (c0, x0, c1, x1) = (t0.coef, line(t0), t1.coef, line(t1));
+            for ((d, &x), &y) in d.iter_mut().zip(x0).zip(x1) {
+                *d = c0 * x + c1 * y;
+            }
+            for t in rest {
+                let (c, x) = (t.coef, line(t));
+                for (d, &x) in d.iter_mut().zip(x) {
+                    *d += c * x;
+                }
+            }
+        }
+        [] => d.fill(T::ZERO),
+    }
+}
+
+/// Packs rows `i0 .. i0 + mc`, columns `p0 .. p0 + kc` of `sum_j c_j A_j` into micro-panels of
+/// `mr` rows, each row-major (`mr x kc`, row `r` of panel `q` at `q * mr * kc + r * kc`); rows
+/// past `mc` are zero. Only panels `panels.start .. panels.end` are written (for splitting the
+/// work between threads).
 ///
 /// # Safety
 /// The block is inside every term; `out` holds `mc.div_ceil(mr) * mr * kc` writable elements.
+#[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn pack_a<T: Element>(
     terms: &[Term<T>],
     i0: usize,
@@ -87,39 +128,54 @@ pub(super) unsafe fn pack_a<T: Element>(
     p0: usize,
     kc: usize,
     mr: usize,
+    panels: std::ops::Range<usize>,
     out: *mut T,
 ) {
-    for (q, r0) in (0..mc).step_by(mr).enumerate() {
+    let row_unit = terms.iter().all(|t| t.cs == 1);
+    let col_unit = terms.iter().all(|t| t.rs == 1);
+    for q in panels {
+        let r0 = q * mr;
         let rows = mr.min(mc - r0);
         // SAFETY: panel q starts inside `out` (q < mc.div_ceil(mr)).
         let panel = unsafe { out.add(q * mr * kc) };
-        for r in 0..rows {
-            // SAFETY: row i0 + r0 + r, columns p0 .. p0 + kc are inside every term; the panel
-            // column r with step mr has kc slots.
-            unsafe {
-                combine_line(
-                    terms,
-                    |t| t.at(i0 + r0 + r, p0),
-                    |t| t.cs,
-                    kc,
-                    panel.add(r),
-                    mr,
-                )
-            };
-        }
-        for r in rows..mr {
+        if row_unit || !col_unit {
+            for r in 0..rows {
+                let row = |t: &Term<T>| unsafe { t.at(i0 + r0 + r, p0) };
+                // SAFETY: row i0 + r0 + r, columns p0 .. p0 + kc are inside every term; row r
+                // of the panel has kc slots.
+                unsafe {
+                    if row_unit {
+                        combine_contiguous(terms, row, kc, panel.add(r * kc))
+                    } else {
+                        combine_line(terms, row, |t| t.cs, kc, panel.add(r * kc), 1)
+                    }
+                }
+            }
+        } else {
+            // Column-major A: read down the columns.
             for p in 0..kc {
-                // SAFETY: inside the panel.
-                unsafe { *panel.add(p * mr + r) = T::ZERO };
+                // SAFETY: column p0 + p, rows i0 + r0 .. + rows are inside every term; column
+                // p of the panel has `rows` slots with step kc.
+                unsafe {
+                    combine_line(
+                        terms,
+                        |t| t.at(i0 + r0, p0 + p),
+                        |t| t.rs,
+                        rows,
+                        panel.add(p),
+                        kc,
+                    )
+                };
             }
         }
+        // SAFETY: rows rows..mr of the panel are inside it.
+        unsafe { std::ptr::write_bytes(panel.add(rows * kc), 0, (mr - rows) * kc) };
     }
 }
 
-/// Packs rows `p0 .. p0 + kc`, columns `j0 .. j0 + nc` of `sum_l c_l B_l` into panels of `nr`
-/// columns: panel `q` holds, for each `p < kc`, the `nr` values of columns `q * nr ..`; columns
-/// past `nc` are zero. Only panels `panels.start .. panels.end` are written (for splitting the
-/// work between threads).
+/// Packs rows `p0 .. p0 + kc`, columns `j0 .. j0 + nc` of `sum_l c_l B_l` into micro-panels of
+/// `nr` columns: panel `q` holds, for each `p < kc`, the `nr` values of columns `q * nr ..`;
+/// columns past `nc` are zero. Only panels `panels.start .. panels.end` are written.
 ///
 /// # Safety
 /// The block is inside every term; `out` holds `nc.div_ceil(nr) * nr * kc` writable elements.
@@ -134,47 +190,55 @@ pub(super) unsafe fn pack_b<T: Element>(
     panels: std::ops::Range<usize>,
     out: *mut T,
 ) {
-    let unit = terms.iter().all(|t| t.cs == 1);
+    let row_unit = terms.iter().all(|t| t.cs == 1);
+    let col_unit = terms.iter().all(|t| t.rs == 1);
+    if row_unit || !col_unit {
+        // Row by row across all panels, so each source row is one contiguous read (one page,
+        // hardware-prefetched) however large the row stride.
+        for p in 0..kc {
+            for q in panels.clone() {
+                let c0 = q * nr;
+                let cols = nr.min(nc - c0);
+                let row = |t: &Term<T>| unsafe { t.at(p0 + p, j0 + c0) };
+                // SAFETY: row p0 + p, columns j0 + c0 .. + cols are inside every term; row p of
+                // panel q has nr >= cols slots.
+                unsafe {
+                    let dst = out.add(q * nr * kc + p * nr);
+                    if row_unit {
+                        combine_contiguous(terms, row, cols, dst)
+                    } else {
+                        combine_line(terms, row, |t| t.cs, cols, dst, 1)
+                    }
+                    std::ptr::write_bytes(dst.add(cols), 0, nr - cols);
+                }
+            }
+        }
+        return;
+    }
+    // Column-major B: read down the columns.
     for q in panels {
         let c0 = q * nr;
         let cols = nr.min(nc - c0);
         // SAFETY: panel q starts inside `out`.
         let panel = unsafe { out.add(q * nr * kc) };
-        if unit {
-            for p in 0..kc {
-                // SAFETY: row p0 + p, columns j0 + c0 .. + cols are inside every term (unit
-                // column stride); the panel row p has nr slots.
-                unsafe {
-                    combine_line(
-                        terms,
-                        |t| t.at(p0 + p, j0 + c0),
-                        |_| 1,
-                        cols,
-                        panel.add(p * nr),
-                        1,
-                    )
-                };
-            }
-        } else {
-            for c in 0..cols {
-                // SAFETY: column j0 + c0 + c, rows p0 .. p0 + kc are inside every term; the panel
-                // column c with step nr has kc slots.
-                unsafe {
-                    combine_line(
-                        terms,
-                        |t| t.at(p0, j0 + c0 + c),
-                        |t| t.rs,
-                        kc,
-                        panel.add(c),
-                        nr,
-                    )
-                };
-            }
+        for c in 0..cols {
+            // SAFETY: column j0 + c0 + c, rows p0 .. p0 + kc are inside every term; column c of
+            // the panel has kc slots with step nr.
+            unsafe {
+                combine_line(
+                    terms,
+                    |t| t.at(p0, j0 + c0 + c),
+                    |t| t.rs,
+                    kc,
+                    panel.add(c),
+                    nr,
+                )
+            };
         }
-        for p in 0..kc {
-            for c in cols..nr {
-                // SAFETY: inside the panel.
-                unsafe { *panel.add(p * nr + c) = T::ZERO };
+        if cols < nr {
+            for p in 0..kc {
+                // SAFETY: columns cols..nr of row p are inside the panel.
+                unsafe { std::ptr::write_bytes(panel.add(p * nr + cols), 0, nr - cols) };
             }
         }
     }

@@ -1,7 +1,8 @@
 //! Micro-kernels: the narrow, per-ISA part of the fused GEMM.
 //!
-//! A micro-kernel multiplies one packed `MR x kc` panel of A (column by column: `MR` values per
-//! `k`) with one packed `kc x NR` panel of B (row by row: `NR` values per `k`) into an `MR x NR`
+//! A micro-kernel multiplies one packed `MR x kc` panel of A (row-major: row `r` is the `kc`
+//! values at `a + r * kc`) with one packed `kc x NR` panel of B (row-major: `NR` values per `k`)
+//! into an `MR x NR`
 //! tile held in registers, then either adds the tile into every destination directly (full tile,
 //! unit column stride) or stores it row-major into a scratch tile for the caller's scalar
 //! write-back. It knows nothing about Strassen: the destinations are just a list of
@@ -48,6 +49,9 @@ unsafe impl<T: Send> Sync for TileDst<T> {}
 pub(super) enum Out<'a, T> {
     /// Add the full `MR x NR` tile at `(row, col)` of every destination; all have `cs == 1`.
     Direct {
+        /// First add the tile at `(row, col)` of this partial product (`cs == 1`) to the
+        /// accumulators (it may be one of the destinations: it is read before any write).
+        pre: Option<&'a TileDst<T>>,
         /// The destinations.
         dsts: &'a [TileDst<T>],
         /// Tile row offset inside the destination blocks.
@@ -62,7 +66,7 @@ pub(super) enum Out<'a, T> {
 /// A micro-kernel entry point.
 ///
 /// # Safety
-/// `a` points to `MR * kc` readable elements, `b` to `kc * NR`; for [`Out::Direct`] every
+/// `a` points to `MR * kc` readable elements (row-major `MR x kc`), `b` to `kc * NR`; for [`Out::Direct`] every
 /// destination tile is valid for reads and writes and has unit column stride, for [`Out::Tile`]
 /// the buffer holds `MR * NR` writable elements.
 pub(super) type UkrFn<T> = unsafe fn(usize, *const T, *const T, Out<'_, T>);
@@ -129,17 +133,18 @@ unsafe fn portable<T: Element>(kc: usize, a: *const T, b: *const T, out: Out<'_,
     const MR: usize = PORTABLE_MR;
     const NR: usize = PORTABLE_NR;
     let mut acc = [[T::ZERO; NR]; MR];
-    for p in 0..kc {
-        // SAFETY: p < kc, so both panels hold these MR / NR elements (caller's contract).
-        let (ap, bp) = unsafe {
-            (
-                &*(a.add(p * MR) as *const [T; MR]),
-                &*(b.add(p * NR) as *const [T; NR]),
-            )
-        };
-        for r in 0..MR {
-            for c in 0..NR {
-                acc[r][c] += ap[r] * bp[c];
+    // SAFETY: the micro-panels hold MR x kc and kc x NR elements (caller's contract).
+    let (a, b) = unsafe {
+        (
+            std::slice::from_raw_parts(a, MR * kc),
+            std::slice::from_raw_parts(b as *const [T; NR], kc),
+        )
+    };
+    for (p, bp) in b.iter().enumerate() {
+        for (r, accr) in acc.iter_mut().enumerate() {
+            let ar = a[r * kc + p];
+            for (x, &bc) in accr.iter_mut().zip(bp) {
+                *x += ar * bc;
             }
         }
     }
@@ -150,7 +155,26 @@ unsafe fn portable<T: Element>(kc: usize, a: *const T, b: *const T, out: Out<'_,
                 unsafe { std::ptr::copy_nonoverlapping(row.as_ptr(), t.add(r * NR), NR) };
             }
         }
-        Out::Direct { dsts, row, col } => {
+        Out::Direct {
+            pre,
+            dsts,
+            row,
+            col,
+        } => {
+            if let Some(x) = pre {
+                for (r, accr) in acc.iter_mut().enumerate() {
+                    // SAFETY: full tile at (row, col) of the partial product, unit column stride.
+                    let xr = unsafe {
+                        std::slice::from_raw_parts(
+                            x.ptr.offset((row + r) as isize * x.rs + col as isize),
+                            NR,
+                        )
+                    };
+                    for (a, &x) in accr.iter_mut().zip(xr) {
+                        *a += x;
+                    }
+                }
+            }
             for d in dsts {
                 for (r, accr) in acc.iter().enumerate() {
                     // SAFETY: the full tile at (row, col) is inside the destination and has unit
@@ -182,6 +206,32 @@ pub(super) fn update_row<T: Element>(c: &mut [T], t: &[T], gamma: T, beta: T) {
     } else {
         for (c, &t) in c.iter_mut().zip(t) {
             *c = beta * *c + gamma * t;
+        }
+    }
+}
+
+/// Adds the `rows x cols` block at `(row, col)` of a partial product to the top-left of a
+/// row-major scratch tile with row stride `nr`.
+///
+/// # Safety
+/// `tile` holds `rows` rows of `nr >= cols` elements; the block of `x` is valid for reads.
+pub(super) unsafe fn add_partial<T: Element>(
+    tile: *mut T,
+    nr: usize,
+    rows: usize,
+    cols: usize,
+    x: &TileDst<T>,
+    row: usize,
+    col: usize,
+) {
+    for r in 0..rows {
+        for j in 0..cols {
+            // SAFETY: inside the scratch tile and inside the partial product (caller's contract).
+            unsafe {
+                *tile.add(r * nr + j) += *x
+                    .ptr
+                    .offset((row + r) as isize * x.rs + (col + j) as isize * x.cs)
+            };
         }
     }
 }
