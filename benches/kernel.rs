@@ -6,6 +6,10 @@
 //! STRASS_BENCH_QUICK=1 cargo bench --bench kernel           # CI smoke run (256, 512; writes nothing)
 //! ```
 //!
+//! `STRASS_BENCH_PEEL=1 cargo bench --bench kernel` instead compares dynamic peeling with padding
+//! for sizes one below and one above each size (f32, one thread, interleaved repetitions) and
+//! writes `bench-results/kernel-peeling.md`.
+//!
 //! Other knobs: `STRASS_BENCH_DTYPES` (default `f32,f64`), `STRASS_BENCH_THREADS` (default `1,2`),
 //! `STRASS_BENCH_CUTOFF` (default: the engine's tuned or built-in cutoff).
 //!
@@ -211,7 +215,7 @@ fn errors<T: Element>(cfg: &Config, n: usize) -> Vec<(usize, f64)> {
         .collect()
 }
 
-fn report(cfg: &Config) {
+fn report(cfg: &Config, load_at_start: &str) {
     let machine = strass::machine::Machine::detect();
     let command = if cfg.quick {
         "STRASS_BENCH_QUICK=1 cargo bench --bench kernel".to_string()
@@ -237,6 +241,12 @@ fn report(cfg: &Config) {
         "Command: `{command}` (criterion, 10 samples, median).\n"
     );
     let _ = writeln!(md, "{}", machine.to_markdown());
+    let _ = writeln!(
+        md,
+        "Load average (1, 5, 15 min): {load_at_start} at the start, {} at the end. Other processes disturb the timings; \
+         trust the speed-up column only when the load stays well below the core count.\n",
+        loadavg()
+    );
     let _ = writeln!(
         md,
         "Scheme: `{}` (the shipped default), SIMD additions: {}.\n",
@@ -334,8 +344,90 @@ fn report(cfg: &Config) {
     println!("wrote bench-results/kernel.md, kernel.csv, kernel-errors.csv");
 }
 
+/// `/proc/loadavg`'s first three fields, or `"unknown"`.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(", "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Dynamic peeling (what the kernel does) against padding (copy into zero-padded buffers whose
+/// sides are multiples of 2^levels, multiply, copy back), at sizes n-1, n, n+1.
+fn peeling(cfg: &Config) {
+    let reps = if cfg.quick { 2 } else { 7 };
+    let machine = strass::machine::Machine::detect();
+    let mut md = String::from("# Odd sizes: dynamic peeling vs padding (f32, one thread)\n\n");
+    let _ = writeln!(md, "Command: `STRASS_BENCH_PEEL=1 STRASS_BENCH_SIZES=... cargo bench --bench kernel` ({reps} interleaved repetitions, median).\n");
+    let _ = writeln!(md, "{}", machine.to_markdown());
+    let _ = writeln!(md, "Load average at the start: {}.\n", loadavg());
+    let _ = writeln!(md, "| n | levels (peeling) | peeling s | padded to | padding s (incl. copies) | padding / peeling |");
+    let _ = writeln!(md, "| ---: | ---: | ---: | ---: | ---: | ---: |");
+    for &base in &cfg.sizes {
+        let e = cfg.engine(1);
+        let levels = e.levels_for::<f32>(base, base, base);
+        let q = 1usize << levels;
+        for n in [base - 1, base, base + 1] {
+            let (a, b) = inputs::<f32>(n);
+            let np = n.div_ceil(q) * q;
+            let (mut tp, mut tq) = (Vec::new(), Vec::new());
+            let mut c = vec![0f32; n * n];
+            for _ in 0..reps {
+                let t = std::time::Instant::now();
+                gemm(&e, &a, &b, &mut c, n);
+                tp.push(t.elapsed().as_secs_f64());
+                let t = std::time::Instant::now();
+                let (mut ap, mut bp, mut cp) = (
+                    vec![0f32; np * np],
+                    vec![0f32; np * np],
+                    vec![0f32; np * np],
+                );
+                for r in 0..n {
+                    ap[r * np..r * np + n].copy_from_slice(&a[r * n..(r + 1) * n]);
+                    bp[r * np..r * np + n].copy_from_slice(&b[r * n..(r + 1) * n]);
+                }
+                gemm(&e.clone().max_levels(levels), &ap, &bp, &mut cp, np);
+                for r in 0..n {
+                    c[r * n..(r + 1) * n].copy_from_slice(&cp[r * np..r * np + n]);
+                }
+                tq.push(t.elapsed().as_secs_f64());
+            }
+            let (p, d) = (median(tp), median(tq));
+            println!("peeling n={n}: {p:.4} s, padding to {np}: {d:.4} s");
+            let _ = writeln!(
+                md,
+                "| {n} | {} | {p:.4} | {np} | {d:.4} | {:.3} |",
+                e.levels_for::<f32>(n, n, n),
+                d / p
+            );
+        }
+    }
+    if cfg.quick {
+        println!("{md}");
+        return;
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("bench-results")
+        .join("kernel-peeling.md");
+    if let Err(e) = std::fs::write(&path, md) {
+        eprintln!("cannot write {}: {e}", path.display());
+    }
+}
+
 fn main() {
     let cfg = Config::from_env();
+    if std::env::var_os("STRASS_BENCH_PEEL").is_some() {
+        if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
+            std::env::set_var("MATMUL_NUM_THREADS", "1");
+        }
+        peeling(&cfg);
+        return;
+    }
     if let Ok(p) = std::env::var(CHILD_ENV) {
         run_benches(&cfg, p.parse().ok());
         return;
@@ -344,6 +436,7 @@ fn main() {
         // Before any thread exists and before matrixmultiply's first call.
         std::env::set_var("MATMUL_NUM_THREADS", "1");
     }
+    let load_at_start = loadavg();
     run_benches(&cfg, None);
     for &p in cfg.threads.iter().filter(|&&p| p > 1) {
         let exe = std::env::current_exe().expect("own path");
@@ -356,5 +449,5 @@ fn main() {
             eprintln!("the matrixmultiply p={p} child run failed: {status:?}");
         }
     }
-    report(&cfg);
+    report(&cfg, &load_at_start);
 }

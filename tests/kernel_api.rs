@@ -374,6 +374,10 @@ fn plan_addition_counts() {
     assert_eq!(counts(scheme("strassen")), (18, 18));
     assert_eq!(counts(scheme("winograd")), (24, 15));
     assert_eq!(counts(scheme("classical")), (4, 4));
+    // The error-growth factors the documented bound uses (Higham's 12 for Strassen).
+    assert_eq!(common::growth(&scheme("strassen")), 12.0);
+    assert_eq!(common::growth(&scheme("winograd")), 18.0);
+    assert_eq!(common::growth(&classical(2, 3, 4)), 3.0);
     let p = Plan::compile(&scheme("strassen")).unwrap();
     assert_eq!(p.rank(), 7);
     assert!((p.flop_ratio() - 8.0 / 7.0).abs() < 1e-12);
