@@ -456,3 +456,25 @@ fn the_workspace_is_kept_between_calls_and_can_be_released() {
     e.release_workspace();
     assert_eq!(e.retained_workspace_bytes(), 0);
 }
+
+#[test]
+fn pinned_threads_give_the_same_result() {
+    let mut rng = Lcg(6);
+    let (m, k, n) = (96, 80, 112);
+    let a = rng.vec::<f64>(m * k);
+    let b = rng.vec::<f64>(k * n);
+    let mut c1 = vec![0.0; m * n];
+    let mut c2 = vec![0.0; m * n];
+    Engine::new()
+        .cutoff(8)
+        .threads(1)
+        .mul(1.0, &a, &b, 0.0, &mut c1, (m, k, n))
+        .unwrap();
+    Engine::new()
+        .cutoff(8)
+        .threads(2)
+        .pin_threads(true)
+        .mul(1.0, &a, &b, 0.0, &mut c2, (m, k, n))
+        .unwrap();
+    assert_eq!(c1, c2);
+}
