@@ -183,7 +183,7 @@ fn csv(points: &[Point]) -> String {
     s
 }
 
-fn markdown(points: &[Point], machine: &Machine, wall: f64) -> String {
+fn markdown(points: &[Point], machine: &Machine, cmd: &str, wall: f64) -> String {
     let mut s = String::from("# Cutoff x threads sweep\n\n");
     writeln!(
         s,
@@ -228,7 +228,7 @@ fn markdown(points: &[Point], machine: &Machine, wall: f64) -> String {
         )
         .unwrap();
     }
-    writeln!(s, "\nReproduce: `{}`\n", command_line("sweep")).unwrap();
+    writeln!(s, "\nReproduce: `{cmd}`\n").unwrap();
     s.push_str(&machine.to_markdown());
     s
 }
@@ -349,6 +349,8 @@ fn plot(
 }
 
 fn main() {
+    // Before any engine runs (the kernel sets MATMUL_NUM_THREADS for itself).
+    let cmd = command_line("sweep");
     let (sizes, full) = sizes(&[4096, 8192]);
     let reps = env_num("STRASS_BENCH_REPS", 3usize).max(1);
     let budget = env_num("STRASS_SWEEP_BUDGET_SECS", 2400.0f64);
@@ -388,7 +390,10 @@ fn main() {
     let wall = t0.elapsed().as_secs_f64();
     let dir = out_dir(full);
     write(&dir.join("sweep.csv"), &csv(&points));
-    write(&dir.join("sweep.md"), &markdown(&points, &machine, wall));
+    write(
+        &dir.join("sweep.md"),
+        &markdown(&points, &machine, &cmd, wall),
+    );
     let svg = dir.join("sweep.svg");
     plot(&points, &machine, &svg).unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
     eprintln!("wrote {}", svg.display());

@@ -88,6 +88,15 @@ pub fn run(cmd: PerfCommand) -> crate::Result<ExitCode> {
     }
 }
 
+/// Seconds with 4 significant digits.
+fn sig(s: f64) -> String {
+    if !(s.is_finite() && s > 0.0) {
+        return format!("{s}");
+    }
+    let decimals = (3 - s.log10().floor() as i32).clamp(0, 12) as usize;
+    format!("{s:.decimals$}")
+}
+
 fn all_cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -239,20 +248,22 @@ fn run_tune(args: TuneArgs) -> crate::Result<ExitCode> {
             bar.set_position(job_index as u64 * max + done as u64);
         }
         Event::JobDone(e) => {
-            bar.println(format!(
-                "{} {:>14} {}t: cutoff {:>5} ({:.4} s at n={}; {})",
+            let line = format!(
+                "{} {:>14} {}t: cutoff {:>5} ({} s at n={}; candidates {})",
                 e.dtype,
                 e.leaf,
                 e.threads,
                 e.cutoff,
-                e.seconds,
+                sig(e.seconds),
                 e.size,
                 e.candidates
                     .iter()
-                    .map(|(c, s)| format!("{c}: {s:.4}"))
+                    .map(|(c, s)| format!("{c}: {}", sig(*s)))
                     .collect::<Vec<_>>()
                     .join(", ")
-            ));
+            );
+            // Printed whether or not the bar is drawn (it is hidden when stderr is no terminal).
+            bar.suspend(|| println!("{line}"));
             job_index += 1;
             bar.set_position(job_index as u64 * max);
         }
@@ -279,8 +290,13 @@ fn show(
             println!("state: valid, {} entries", f.entries.len());
             for e in &f.entries {
                 println!(
-                    "  {} {:>14} {}t: cutoff {} (timed at n={}, {:.4} s)",
-                    e.dtype, e.leaf, e.threads, e.cutoff, e.size, e.seconds
+                    "  {} {:>14} {}t: cutoff {} (timed at n={}, {} s)",
+                    e.dtype,
+                    e.leaf,
+                    e.threads,
+                    e.cutoff,
+                    e.size,
+                    sig(e.seconds)
                 );
             }
         }
@@ -406,9 +422,17 @@ fn bench_typed<T: Element>(
     for (name, t) in names.iter().zip(&timings) {
         let s = t.median_wall();
         println!(
-            "  {name:<24} {s:>9.4} s  {:>7.1} GFLOP/s  cpu/wall {:>4.2}  strassen speedup {:.3}x",
+            "  {name:<24} {:>10} s  {:>7.1} GFLOP/s  cpu/wall {:>4}  strassen speedup {:.3}x",
+            sig(s),
             gemm_flops(n, n, n) / s / 1e9,
-            t.parallelism(),
+            {
+                let p = t.parallelism();
+                if p.is_finite() {
+                    format!("{p:.2}")
+                } else {
+                    "-".into()
+                }
+            },
             s / base
         );
     }
