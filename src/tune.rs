@@ -97,12 +97,13 @@ impl From<TuneError> for crate::Error {
     }
 }
 
-/// The name of a leaf in tuning files and results: `"matrixmultiply"` or `"openblas"`.
+/// The name of a leaf in tuning files and results: `"matrixmultiply"`, `"openblas"` or `"fused"`.
 pub fn leaf_name(leaf: Leaf) -> &'static str {
     match leaf {
         Leaf::MatrixMultiply => "matrixmultiply",
         #[cfg(feature = "openblas")]
         Leaf::OpenBlas => "openblas",
+        Leaf::Fused => "fused",
     }
 }
 
@@ -111,12 +112,13 @@ pub fn leaf_name(leaf: Leaf) -> &'static str {
 pub fn parse_leaf(s: &str) -> Result<Leaf, String> {
     match s.to_ascii_lowercase().as_str() {
         "matrixmultiply" | "mm" => Ok(Leaf::MatrixMultiply),
+        "fused" => Ok(Leaf::Fused),
         #[cfg(feature = "openblas")]
         "openblas" => Ok(Leaf::OpenBlas),
         #[cfg(not(feature = "openblas"))]
         "openblas" => Err("leaf `openblas` needs a build with `--features openblas`".into()),
         other => Err(format!(
-            "unknown leaf `{other}` (expected matrixmultiply or openblas)"
+            "unknown leaf `{other}` (expected matrixmultiply, openblas or fused)"
         )),
     }
 }

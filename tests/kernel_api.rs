@@ -7,7 +7,7 @@ mod common;
 use common::{classical, kron, scheme, Lcg, MulExt};
 use strass::kernel::KernelError;
 use strass::plan::Plan;
-use strass::{strassen_mul, Engine, Error, MatMut, MatRef};
+use strass::{strassen_mul, Engine, Error, Leaf, MatMut, MatRef};
 
 fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
     common::reference(
@@ -171,8 +171,15 @@ fn beta_zero_ignores_nan_in_c_and_other_betas_scale_it() {
     let a = rng.vec::<f64>(m * k);
     let b = rng.vec::<f64>(k * n);
     let want = naive(&a, &b, m, k, n);
-    for (cutoff, p) in [(8, 1), (8, 2), (1000, 1)] {
-        let e = Engine::new().cutoff(cutoff).threads(p);
+    for (cutoff, p, leaf) in [
+        (8, 1, Leaf::MatrixMultiply),
+        (8, 2, Leaf::MatrixMultiply),
+        (1000, 1, Leaf::MatrixMultiply),
+        (8, 1, Leaf::Fused),
+        (8, 2, Leaf::Fused),
+        (1000, 2, Leaf::Fused),
+    ] {
+        let e = Engine::new().cutoff(cutoff).threads(p).leaf(leaf);
         let mut c = vec![f64::NAN; m * n];
         e.mul(1.0, &a, &b, 0.0, &mut c, (m, k, n)).unwrap();
         assert!(
@@ -276,21 +283,35 @@ fn result_does_not_depend_on_the_thread_count() {
         let (m, k, n) = (257, 301, 263);
         let a = rng.vec::<f32>(m * k);
         let b = rng.vec::<f32>(k * n);
-        let mut results = Vec::new();
-        for p in [1, 2, 3, 4, 7] {
+        let mut results: Vec<Vec<f32>> = Vec::new();
+        for (p, leaf) in [1, 2, 3, 4, 7]
+            .into_iter()
+            .flat_map(|p| [(p, Leaf::MatrixMultiply), (p, Leaf::Fused)])
+        {
             let mut c = vec![0.0f32; m * n];
-            let e = Engine::new().with_scheme(&s).unwrap().cutoff(12).threads(p);
+            let e = Engine::new()
+                .with_scheme(&s)
+                .unwrap()
+                .cutoff(12)
+                .threads(p)
+                .leaf(leaf);
             assert!(e.levels_for::<f32>(m, k, n) >= 2);
             e.mul(1.0, &a, &b, 0.0, &mut c, (m, k, n)).unwrap();
             results.push(c);
         }
-        for r in &results[1..] {
+        // Per leaf (even indices: matrixmultiply, odd: fused), every p gives the same bits.
+        for (i, r) in results.iter().enumerate().skip(2) {
             assert!(
                 r.iter()
-                    .zip(&results[0])
+                    .zip(&results[i % 2])
                     .all(|(x, y)| x.to_bits() == y.to_bits()),
-                "{}: result depends on p",
-                s.name
+                "{} ({}): result depends on p",
+                s.name,
+                if i % 2 == 0 {
+                    "matrixmultiply"
+                } else {
+                    "fused"
+                }
             );
         }
     }

@@ -9,7 +9,7 @@ mod common;
 
 use common::{bound_units, classical, kron, scheme, Lcg};
 use proptest::prelude::*;
-use strass::{Element, Engine, MatMut, MatRef, Scheme};
+use strass::{Element, Engine, Leaf, MatMut, MatRef, Scheme};
 
 /// How an operand is laid out in memory.
 #[derive(Debug, Clone, Copy)]
@@ -155,8 +155,14 @@ fn case(max_dim: usize) -> impl Strategy<Value = Case> {
         )
 }
 
-fn check<T: Element>(s: &Scheme, max_levels: usize, c: &Case) -> Result<(), TestCaseError> {
+fn check<T: Element>(
+    s: &Scheme,
+    leaf: Leaf,
+    max_levels: usize,
+    c: &Case,
+) -> Result<(), TestCaseError> {
     let engine = Engine::new()
+        .leaf(leaf)
         .with_scheme(s)
         .unwrap()
         .cutoff(c.cutoff)
@@ -230,7 +236,7 @@ fn check<T: Element>(s: &Scheme, max_levels: usize, c: &Case) -> Result<(), Test
     Ok(())
 }
 
-fn run(s: &Scheme, max_levels: usize, cases: u32, max_dim: usize) {
+fn run(s: &Scheme, leaf: Leaf, max_levels: usize, cases: u32, max_dim: usize) {
     let cfg = ProptestConfig {
         cases,
         failure_persistence: None,
@@ -238,36 +244,48 @@ fn run(s: &Scheme, max_levels: usize, cases: u32, max_dim: usize) {
     };
     proptest!(cfg, |(c in case(max_dim), f64_type in any::<bool>())| {
         if f64_type {
-            check::<f64>(s, max_levels, &c)?;
+            check::<f64>(s, leaf, max_levels, &c)?;
         } else {
             // f32 bounds grow past 1 with many levels; two levels keep the test meaningful.
-            check::<f32>(s, max_levels.min(2), &c)?;
+            check::<f32>(s, leaf, max_levels.min(2), &c)?;
         }
     });
 }
 
 #[test]
 fn strassen_matches_classical_within_bound() {
-    run(&scheme("strassen"), 4, 256, 300);
+    run(&scheme("strassen"), Leaf::MatrixMultiply, 4, 256, 300);
 }
 
 #[test]
 fn winograd_matches_classical_within_bound() {
-    run(&scheme("winograd"), 4, 192, 300);
+    run(&scheme("winograd"), Leaf::MatrixMultiply, 4, 192, 300);
 }
 
 #[test]
 fn classical_scheme_matches_within_bound() {
-    run(&scheme("classical"), 3, 96, 300);
+    run(&scheme("classical"), Leaf::MatrixMultiply, 3, 96, 300);
 }
 
 #[test]
 fn rectangular_classical_234_matches_within_bound() {
-    run(&classical(2, 3, 4), 3, 128, 300);
+    run(&classical(2, 3, 4), Leaf::MatrixMultiply, 3, 128, 300);
 }
 
 #[test]
 fn strassen_squared_444_49_matches_within_bound() {
     let s = scheme("strassen");
-    run(&kron(&s, &s), 2, 96, 300);
+    run(&kron(&s, &s), Leaf::MatrixMultiply, 2, 96, 300);
+}
+
+#[test]
+fn fused_leaf_strassen_and_learned_match_classical_within_bound() {
+    run(&scheme("strassen"), Leaf::Fused, 4, 160, 300);
+    run(&scheme("learned"), Leaf::Fused, 3, 96, 300);
+}
+
+#[test]
+fn fused_leaf_winograd_and_rectangular_match_classical_within_bound() {
+    run(&scheme("winograd"), Leaf::Fused, 3, 96, 300);
+    run(&classical(2, 3, 4), Leaf::Fused, 2, 64, 300);
 }

@@ -4,7 +4,8 @@
 //! Splitting: with `p > 1` threads a leaf is cut into `p` slabs of C rows (or columns, whichever
 //! is longer), each computed by a single-threaded call. Both libraries compute an element of C
 //! from its row of A and column of B alone (matrixmultiply's k-blocking is a fixed constant), so
-//! the split changes no bit of the result with the matrixmultiply leaf.
+//! the split changes no bit of the result with the matrixmultiply leaf. The fused leaf
+//! ([`super::fused`]) threads itself (its results do not depend on the thread count either).
 
 use super::view::{RawMut, RawRef};
 use super::{Element, KernelError, Leaf};
@@ -26,6 +27,18 @@ pub(crate) unsafe fn gemm<T: Element>(
     c: RawMut<T>,
     threads: usize,
 ) -> Result<(), KernelError> {
+    if leaf == Leaf::Fused {
+        // SAFETY: forwarded contract.
+        return unsafe {
+            fused(
+                alpha,
+                &[(1, a)],
+                &[(1, b)],
+                &mut [(c, T::ONE, beta)],
+                threads,
+            )
+        };
+    }
     let (m, n) = (c.rows, c.cols);
     let by_rows = m >= n;
     let long = if by_rows { m } else { n };
@@ -123,6 +136,8 @@ unsafe fn gemm1<T: Element>(
             }
             Ok(())
         }
+        // SAFETY: forwarded contract.
+        Leaf::Fused => unsafe { fused(alpha, &[(1, a)], &[(1, b)], &mut [(c, T::ONE, beta)], 1) },
         #[cfg(feature = "openblas")]
         Leaf::OpenBlas => {
             use crate::blas::{gemm_raw, Operand};
@@ -156,7 +171,7 @@ pub(crate) fn accepts(leaf: Leaf, rows: usize, cols: usize, rs: usize, cs: usize
         return true;
     }
     match leaf {
-        Leaf::MatrixMultiply => {
+        Leaf::MatrixMultiply | Leaf::Fused => {
             let _ = (rs, cs);
             true
         }
@@ -166,5 +181,72 @@ pub(crate) fn accepts(leaf: Leaf, rows: usize, cols: usize, rs: usize, cs: usize
             let cs = if cols <= 1 { 1 } else { cs };
             (rs == 1 && cs >= rows) || (cs == 1 && rs >= cols)
         }
+    }
+}
+
+/// `C_i = alpha w_i (sum_j u_j A_j)(sum_l v_l B_l) + beta_i C_i` for every output
+/// `(C_i, w_i, beta_i)`, through the fused packed GEMM on `threads` threads.
+///
+/// # Safety
+/// The views are valid; the outputs are pairwise disjoint, disjoint from the sources, and
+/// nothing else accesses them meanwhile.
+pub(crate) unsafe fn fused<T: Element>(
+    alpha: T,
+    a: &[(i64, RawRef<T>)],
+    b: &[(i64, RawRef<T>)],
+    c: &mut [(RawMut<T>, T, T)],
+    threads: usize,
+) -> Result<(), KernelError> {
+    use super::fused::{fused_gemm, DstView, Output, SrcView};
+    let src = |&(w, v): &(i64, RawRef<T>)| {
+        // SAFETY: caller's contract.
+        (T::from_i64(w), unsafe {
+            SrcView::from_raw(v.ptr, v.rows, v.cols, v.rs, v.cs)
+        })
+    };
+    let (av, bv): (Vec<_>, Vec<_>) = (a.iter().map(src).collect(), b.iter().map(src).collect());
+    let mut outs: Vec<Output<'_, T>> = c
+        .iter()
+        .map(|&(v, w, beta)| Output {
+            gamma: alpha * w,
+            beta,
+            // SAFETY: caller's contract.
+            c: unsafe { DstView::from_raw(v.ptr, v.rows, v.cols, v.rs, v.cs) },
+        })
+        .collect();
+    fused_workspace::<T, _>(|ws| {
+        ws.set_threads(threads);
+        fused_gemm(&av, &bv, &mut outs, ws)
+    })
+}
+
+/// Runs `f` with this thread's cached fused workspace for `T` (a fresh one if it is in use,
+/// e.g. by a call this thread interrupted to help another rayon task).
+fn fused_workspace<T: Element, R>(f: impl FnOnce(&mut super::fused::FusedWorkspace<T>) -> R) -> R {
+    use super::fused::FusedWorkspace;
+    use std::cell::RefCell;
+    thread_local! {
+        static F32: RefCell<FusedWorkspace<f32>> = RefCell::new(FusedWorkspace::new());
+        static F64: RefCell<FusedWorkspace<f64>> = RefCell::new(FusedWorkspace::new());
+    }
+    fn with<U: Element, R>(
+        key: &'static std::thread::LocalKey<RefCell<FusedWorkspace<U>>>,
+        f: impl FnOnce(&mut FusedWorkspace<U>) -> R,
+    ) -> R {
+        key.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut ws) => f(&mut ws),
+            Err(_) => f(&mut FusedWorkspace::new()),
+        })
+    }
+    if TypeId::of::<T>() == TypeId::of::<f32>() {
+        with(&F32, |ws| {
+            // SAFETY: T is f32, so FusedWorkspace<f32> is FusedWorkspace<T>.
+            f(unsafe { &mut *(ws as *mut FusedWorkspace<f32> as *mut FusedWorkspace<T>) })
+        })
+    } else {
+        with(&F64, |ws| {
+            // SAFETY: T is f64 (Element is sealed to f32 and f64).
+            f(unsafe { &mut *(ws as *mut FusedWorkspace<f64> as *mut FusedWorkspace<T>) })
+        })
     }
 }

@@ -123,6 +123,10 @@ pub enum Leaf {
     /// System OpenBLAS (`openblas` feature).
     #[cfg(feature = "openblas")]
     OpenBlas,
+    /// strass's own packed GEMM ([`fused`]), which also absorbs the additions of the last
+    /// recursion level: each product of that level is one call that packs the sums of A and B
+    /// blocks directly and adds the product tile to every C block it feeds, with no temporaries.
+    Fused,
 }
 
 /// Errors from the kernel: bad shapes, strides, options, or allocation failure.
@@ -498,6 +502,7 @@ fn prepare_leaf(leaf: Leaf) {
         }
         #[cfg(feature = "openblas")]
         Leaf::OpenBlas => crate::blas::set_num_threads(1),
+        Leaf::Fused => {}
     }
 }
 
