@@ -11,7 +11,9 @@
 //! writes `bench-results/kernel-peeling.md`.
 //!
 //! Other knobs: `STRASS_BENCH_DTYPES` (default `f32,f64`), `STRASS_BENCH_THREADS` (default `1,2`),
-//! `STRASS_BENCH_CUTOFF` (default: the engine's tuned or built-in cutoff).
+//! `STRASS_BENCH_CUTOFF` (default: the engine's tuned or built-in cutoff), `STRASS_BENCH_FUSED=0`
+//! (skip the extra rows for the fused packed-GEMM leaf: strass's own GEMM alone, and strassen_mul
+//! with `Leaf::Fused`, whose last level is fused into packing).
 //!
 //! matrixmultiply reads `MATMUL_NUM_THREADS` once per process, so this benchmark sets it to 1 for
 //! itself and measures "matrixmultiply alone on p > 1 threads" in a child process started with
@@ -26,7 +28,7 @@ use criterion::{BenchmarkId, Criterion};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use strass::{Element, Engine, MatMut, MatRef};
+use strass::{Element, Engine, Leaf, MatMut, MatRef};
 
 const CHILD_ENV: &str = "STRASS_BENCH_MM_CHILD";
 
@@ -43,6 +45,7 @@ struct Config {
     dtypes: Vec<String>,
     threads: Vec<usize>,
     cutoff: Option<usize>,
+    fused: bool,
     quick: bool,
 }
 
@@ -61,6 +64,7 @@ impl Config {
                 .ok()
                 .and_then(|s| s.parse().ok())
                 .or(quick.then_some(64)),
+            fused: std::env::var("STRASS_BENCH_FUSED").map_or(true, |v| v != "0"),
             quick,
         }
     }
@@ -150,6 +154,19 @@ fn bench_dtype<T: Element>(c: &mut Criterion, cfg: &Config, child: Option<usize>
                     g.bench_function(BenchmarkId::new("strassen", format!("p{p}")), |bch| {
                         bch.iter(|| gemm(&e, &a, &b, &mut out, n))
                     });
+                }
+                if cfg.fused {
+                    for &p in &cfg.threads {
+                        let plain = Engine::new().threads(p).max_levels(0).leaf(Leaf::Fused);
+                        g.bench_function(BenchmarkId::new("fused", format!("p{p}")), |bch| {
+                            bch.iter(|| gemm(&plain, &a, &b, &mut out, n))
+                        });
+                        let e = cfg.engine(p).leaf(Leaf::Fused);
+                        g.bench_function(
+                            BenchmarkId::new("strassen-fused", format!("p{p}")),
+                            |bch| bch.iter(|| gemm(&e, &a, &b, &mut out, n)),
+                        );
+                    }
                 }
             }
         }
@@ -295,6 +312,56 @@ fn report(cfg: &Config, load_at_start: &str) {
                             "{d},{n},{name},{p},{lv},{cutoff},{t:.6},{:.2},{sp}",
                             flops / t / 1e9
                         );
+                    }
+                }
+            }
+        }
+    }
+    if cfg.fused {
+        let _ = writeln!(
+            md,
+            "\n### With strass's own fused packed GEMM as leaf (`Leaf::Fused`)\n"
+        );
+        let _ = writeln!(md, "| dtype | n | threads | levels | fused GEMM alone s | strassen (fused leaves) s | speed-up vs fused alone | speed-up vs matrixmultiply |");
+        let _ = writeln!(
+            md,
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+        for d in &cfg.dtypes {
+            for &n in &cfg.sizes {
+                let g = group_name(d, n);
+                for &p in &cfg.threads {
+                    let e = cfg.engine(p).leaf(Leaf::Fused);
+                    let (levels, cutoff) = match d.as_str() {
+                        "f64" => (e.levels_for::<f64>(n, n, n), e.cutoff_for::<f64>()),
+                        _ => (e.levels_for::<f32>(n, n, n), e.cutoff_for::<f32>()),
+                    };
+                    let plain = median_s(&g, "fused", &format!("p{p}"));
+                    let ours = median_s(&g, "strassen-fused", &format!("p{p}"));
+                    let mm = median_s(&g, "matrixmultiply", &format!("p{p}"));
+                    let r = |x: Option<f64>, y: Option<f64>| match (x, y) {
+                        (Some(x), Some(y)) => format!("{:.3}", x / y),
+                        _ => "-".into(),
+                    };
+                    let fmt = |x: Option<f64>| x.map_or("-".to_string(), |t| format!("{t:.4}"));
+                    let _ = writeln!(
+                        md,
+                        "| {d} | {n} | {p} | {levels} | {} | {} | {} | {} |",
+                        fmt(plain),
+                        fmt(ours),
+                        r(plain, ours),
+                        r(mm, ours)
+                    );
+                    let flops = 2.0 * (n as f64).powi(3);
+                    for (name, t, lv) in [("fused", plain, 0), ("strassen-fused", ours, levels)] {
+                        if let Some(t) = t {
+                            let sp = r(mm, Some(t));
+                            let _ = writeln!(
+                                csv,
+                                "{d},{n},{name},{p},{lv},{cutoff},{t:.6},{:.2},{sp}",
+                                flops / t / 1e9
+                            );
+                        }
                     }
                 }
             }
