@@ -6,7 +6,9 @@
 //!    `2s x 2s` matrices: the fused call (2 A terms, 2 B terms, 2 destinations) against the
 //!    unfused sequence (add the A blocks into a temporary, add the B blocks, GEMM into a
 //!    temporary, add it into both destinations), with the fused GEMM and with matrixmultiply
-//!    as the GEMM of that sequence.
+//!    as the GEMM of that sequence;
+//! 3. one whole Strassen level of `2s x 2s` built from 7 fused calls (driven by the shipped
+//!    plan) against one plain GEMM of `2s x 2s` (and OpenBLAS).
 //!
 //! Contenders run interleaved (A B C A B C ...) and medians are reported, because the machine
 //! is shared. `cargo bench --bench fused [--features openblas]`; environment:
@@ -14,13 +16,15 @@
 //! `STRASS_BENCH_DTYPES` (default `f32,f64`), `STRASS_FUSED_THREADS` (default 1).
 //! The full default run writes `bench-results/fused.md`; any override only prints.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::time::Instant;
 use strass::kernel::fused::{
     fused_gemm, Blocking, DstView, FusedConfig, FusedWorkspace, Output, SrcView,
 };
 use strass::kernel::Element;
-use strass::tune::measure::{interleaved, random_matrix, Timings};
+use strass::plan::Plan;
+use strass::tune::measure::random_matrix;
 
 type Contender<'a> = Box<dyn FnMut() -> Result<(), String> + 'a>;
 
@@ -144,23 +148,59 @@ fn acc_block<T: Element>(c: &mut [T], co: usize, t: &[T], s: usize, ld: usize) {
     }
 }
 
-struct Row {
-    label: String,
-    seconds: f64,
-    gflops: f64,
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+    }
 }
 
-fn summarize(names: &[&str], t: &[Timings], flops: f64) -> Vec<Row> {
+/// Runs the contenders interleaved (one warm-up round, then `reps` rounds of A B C ...) and
+/// returns each one's wall-clock seconds per call. A call shorter than 0.2 s is repeated within
+/// its sample until the sample lasts about that long.
+fn interleaved(
+    contenders: &mut [&mut dyn FnMut() -> Result<(), String>],
+    reps: usize,
+) -> Result<Vec<Vec<f64>>, String> {
+    let mut inner = Vec::with_capacity(contenders.len());
+    for f in contenders.iter_mut() {
+        let t0 = Instant::now();
+        f()?;
+        let once = t0.elapsed().as_secs_f64().max(1e-6);
+        inner.push((0.2 / once).ceil().clamp(1.0, 1000.0) as usize);
+    }
+    let mut out = vec![Vec::new(); contenders.len()];
+    for _ in 0..reps.max(1) {
+        for ((f, smp), &times) in contenders.iter_mut().zip(out.iter_mut()).zip(&inner) {
+            let t0 = Instant::now();
+            for _ in 0..times {
+                f()?;
+            }
+            smp.push(t0.elapsed().as_secs_f64() / times as f64);
+        }
+    }
+    Ok(out)
+}
+
+struct Row {
+    label: String,
+    median: f64,
+    min: f64,
+    flops: f64,
+}
+
+fn summarize(names: &[&str], t: &[Vec<f64>], flops: f64) -> Vec<Row> {
     names
         .iter()
         .zip(t)
-        .map(|(n, t)| {
-            let s = t.median_wall();
-            Row {
-                label: n.to_string(),
-                seconds: s,
-                gflops: flops / s / 1e9,
-            }
+        .map(|(n, t)| Row {
+            label: n.to_string(),
+            median: median(t),
+            min: t.iter().copied().fold(f64::INFINITY, f64::min),
+            flops,
         })
         .collect()
 }
@@ -169,18 +209,20 @@ fn table(title: &str, rows: &[Row], base: usize, out: &mut String) {
     let _ = writeln!(out, "\n{title}\n");
     let _ = writeln!(
         out,
-        "| contender | median s | GFLOP/s | time vs {} |",
-        rows[base].label
+        "| contender | median s | GFLOP/s | time vs {} | best s | best vs {} |",
+        rows[base].label, rows[base].label
     );
-    let _ = writeln!(out, "| --- | ---: | ---: | ---: |");
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: |");
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} | {:.4} | {:.1} | {:.3} |",
+            "| {} | {:.4} | {:.1} | {:.3} | {:.4} | {:.3} |",
             r.label,
-            r.seconds,
-            r.gflops,
-            r.seconds / rows[base].seconds
+            r.median,
+            r.flops / r.median / 1e9,
+            r.median / rows[base].median,
+            r.min,
+            r.min / rows[base].min
         );
     }
 }
@@ -239,7 +281,7 @@ fn plain<T: Element>(
         names.push("OpenBLAS");
         contenders.push(&mut ob);
     }
-    let t = interleaved(&mut contenders, 1, reps, |_| true)?;
+    let t = interleaved(&mut contenders, reps)?;
     drop(contenders);
     drop(fused);
     drop(mm);
@@ -283,7 +325,10 @@ fn strassen_product<T: Element>(
     let b = random_matrix::<T>(ld, ld, 4);
     let c0 = random_matrix::<T>(ld, ld, 5);
     let (o11, o22) = (0, s * ld + s);
-    let (mut cf, mut cu, mut cm, mut cs) = (c0.clone(), c0.clone(), c0.clone(), c0.clone());
+    // The fused and the unfused (own GEMM) results are compared after one more call each on
+    // fresh copies of C, after the timing.
+    let (cf, cu) = (RefCell::new(c0.clone()), RefCell::new(c0.clone()));
+    let (mut cm, mut cs) = (c0.clone(), c0.clone());
     let temp = || vec![T::ZERO; s * s];
     let (mut ta, mut tb, mut tm) = (temp(), temp(), temp());
     let (mut ta2, mut tb2, mut tm2) = (temp(), temp(), temp());
@@ -301,6 +346,7 @@ fn strassen_product<T: Element>(
             (T::ONE, blk(&b, o11, s, ld)?),
             (T::ONE, blk(&b, o22, s, ld)?),
         ];
+        let mut cf = cf.borrow_mut();
         let (top, bottom) = cf.split_at_mut(o22);
         let c11 = DstView::new(top, s, s, ld, 1).map_err(e)?;
         let mut o = [
@@ -316,19 +362,21 @@ fn strassen_product<T: Element>(
     // Unfused: S = A11 + A22, T = B11 + B22, then either C11 = S T (straight through the GEMM's
     // beta = 0) and C22 += C11, or M = S T and C11 += M, C22 += M.
     let mut unfused_own: Contender = Box::new(|| {
+        let mut cu = cu.borrow_mut();
+        let cu = &mut cu[..];
         add_blocks(&mut ta, &a, o11, &a, o22, s, ld);
         add_blocks(&mut tb, &b, o11, &b, o22, s, ld);
         let at = [(T::ONE, SrcView::row_major(&ta, s, s).map_err(e)?)];
         let bt = [(T::ONE, SrcView::row_major(&tb, s, s).map_err(e)?)];
         if first_overwrites {
-            let c11 = DstView::new(&mut cu, s, s, ld, 1).map_err(e)?;
+            let c11 = DstView::new(cu, s, s, ld, 1).map_err(e)?;
             fused_gemm(&at, &bt, &mut [Output::overwrite(T::ONE, c11)], &mut ws2).map_err(e)?;
-            acc_c22_from_c11(&mut cu, s);
+            acc_c22_from_c11(cu, s);
         } else {
             let m = DstView::row_major(&mut tm, s, s).map_err(e)?;
             fused_gemm(&at, &bt, &mut [Output::overwrite(T::ONE, m)], &mut ws2).map_err(e)?;
-            acc_block(&mut cu, o11, &tm, s, ld);
-            acc_block(&mut cu, o22, &tm, s, ld);
+            acc_block(cu, o11, &tm, s, ld);
+            acc_block(cu, o22, &tm, s, ld);
         }
         Ok(())
     });
@@ -370,15 +418,18 @@ fn strassen_product<T: Element>(
             &mut unfused_mm,
             &mut adds_only,
         ],
-        1,
         reps,
-        |_| true,
     )?;
+    *cf.borrow_mut() = c0.clone();
+    *cu.borrow_mut() = c0.clone();
+    fused()?;
+    unfused_own()?;
     drop((fused, unfused_own, unfused_mm, adds_only));
     let rows = summarize(&names, &t, 2.0 * (s as f64).powi(3));
     let diff = cf
+        .borrow()
         .iter()
-        .zip(&cu)
+        .zip(cu.borrow().iter())
         .map(|(x, y)| (x.to_f64() - y.to_f64()).abs())
         .fold(0.0, f64::max);
     let what = if first_overwrites {
@@ -387,8 +438,134 @@ fn strassen_product<T: Element>(
         "C11 += M, C22 += M"
     };
     let title = format!(
-        "**One Strassen product {what}, M = (A11 + A22)(B11 + B22), {} blocks {s}x{s} of {ld}x{ld}, {threads} thread(s)** (max |fused - unfused| after all rounds: {diff:.2e})",
+        "**One Strassen product {what}, M = (A11 + A22)(B11 + B22), {} blocks {s}x{s} of {ld}x{ld}, {threads} thread(s)** (max |fused - unfused| = {diff:.2e})",
         T::DTYPE
+    );
+    table(&title, &rows, 0, out);
+    Ok(())
+}
+
+/// One level of a shipped scheme (Strassen) over `2s x 2s` row-major matrices, built from one
+/// `fused_gemm` call per product, driven by the crate's compiled [`Plan`]: product `r` reads its
+/// A and B terms straight from the blocks and adds `w[i][r] M_r` to every C block `i` it feeds;
+/// the first product to reach a block overwrites it. This is how the recursive kernel can use
+/// the fused GEMM as its last level.
+fn fused_level<T: Element>(
+    plan: &Plan,
+    s: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    ws: &mut FusedWorkspace<T>,
+) -> Result<(), String> {
+    let e = |e: strass::kernel::KernelError| e.to_string();
+    let (m0, k0, n0) = plan.dims();
+    let (lda, ldb, ldc) = (k0 * s, n0 * s, n0 * s);
+    let d = plan.data();
+    let mut fresh = vec![true; m0 * n0];
+    let cptr = c.as_mut_ptr();
+    assert!(c.len() >= m0 * s * ldc);
+    for r in 0..plan.rank() {
+        if d.c_terms[r].is_empty() {
+            continue;
+        }
+        let at: Vec<_> = d.a_terms[r]
+            .iter()
+            .map(|t| {
+                let o = (t.block / k0) * s * lda + (t.block % k0) * s;
+                Ok((T::from_i64(t.coeff), blk(&a[o..], 0, s, lda)?))
+            })
+            .collect::<Result<_, String>>()?;
+        let bt: Vec<_> = d.b_terms[r]
+            .iter()
+            .map(|t| {
+                let o = (t.block / n0) * s * ldb + (t.block % n0) * s;
+                Ok((T::from_i64(t.coeff), blk(&b[o..], 0, s, ldb)?))
+            })
+            .collect::<Result<_, String>>()?;
+        let mut outs: Vec<Output<'_, T>> = d.c_terms[r]
+            .iter()
+            .map(|t| {
+                let o = (t.block / n0) * s * ldc + (t.block % n0) * s;
+                // SAFETY: the C blocks of one product are distinct blocks of `c` (checked length
+                // above), disjoint from A and B, and `c` is borrowed mutably for the whole call.
+                let v = unsafe { DstView::from_raw(cptr.add(o), s, s, ldc as isize, 1) };
+                let gamma = T::from_i64(t.coeff);
+                let first = std::mem::replace(&mut fresh[t.block], false);
+                if first {
+                    Output::overwrite(gamma, v)
+                } else {
+                    Output::accumulate(gamma, v)
+                }
+            })
+            .collect();
+        fused_gemm(&at, &bt, &mut outs, ws).map_err(e)?;
+    }
+    Ok(())
+}
+
+/// One Strassen level of `2s x 2s` from 7 fused calls against one plain `2s x 2s` GEMM (fused
+/// GEMM with one term, and OpenBLAS with the feature).
+fn strassen_level<T: Element>(
+    s: usize,
+    reps: usize,
+    threads: usize,
+    out: &mut String,
+) -> Result<(), String> {
+    let plan = Plan::shipped("strassen").ok_or("no shipped strassen plan")?;
+    let n = 2 * s;
+    let a = random_matrix::<T>(n, n, 6);
+    let b = random_matrix::<T>(n, n, 7);
+    let (mut c1, mut c2) = (vec![T::ZERO; n * n], vec![T::ZERO; n * n]);
+    let e = |e: strass::kernel::KernelError| e.to_string();
+    let mut ws = FusedWorkspace::<T>::with_config(config(threads)).map_err(e)?;
+    let mut ws2 = FusedWorkspace::<T>::with_config(config(threads)).map_err(e)?;
+    let mut level: Contender = Box::new(|| fused_level(&plan, s, &a, &b, &mut c1, &mut ws));
+    let mut plain: Contender = Box::new(|| {
+        let at = [(T::ONE, SrcView::row_major(&a, n, n).map_err(e)?)];
+        let bt = [(T::ONE, SrcView::row_major(&b, n, n).map_err(e)?)];
+        let mut o = [Output::overwrite(
+            T::ONE,
+            DstView::row_major(&mut c2, n, n).map_err(e)?,
+        )];
+        fused_gemm(&at, &bt, &mut o, &mut ws2).map_err(e)
+    });
+    #[allow(unused_mut)]
+    let mut names = vec!["Strassen level, 7 fused_gemm calls", "fused_gemm, plain"];
+    #[allow(unused_mut)]
+    let mut contenders: Vec<&mut dyn FnMut() -> Result<(), String>> = vec![&mut level, &mut plain];
+    #[cfg(feature = "openblas")]
+    let mut c3 = vec![T::ZERO; n * n];
+    #[cfg(feature = "openblas")]
+    let mut ob: Contender = Box::new(|| {
+        use strass::blas::{gemm, Operand};
+        let op = Operand {
+            rows: n,
+            cols: n,
+            rs: n,
+            cs: 1,
+        };
+        gemm(T::ONE, &a, op, &b, op, T::ZERO, &mut c3, op).map_err(|e| e.to_string())
+    });
+    #[cfg(feature = "openblas")]
+    {
+        strass::blas::set_num_threads(threads);
+        names.push("OpenBLAS");
+        contenders.push(&mut ob);
+    }
+    let t = interleaved(&mut contenders, reps)?;
+    drop(contenders);
+    drop((level, plain));
+    let rows = summarize(&names, &t, 2.0 * (n as f64).powi(3));
+    let (mut num, mut den) = (0.0f64, 0.0f64);
+    for (x, y) in c1.iter().zip(&c2) {
+        num += (x.to_f64() - y.to_f64()).powi(2);
+        den += y.to_f64().powi(2);
+    }
+    let title = format!(
+        "**One Strassen level, {} {n}x{n}x{n} (7 products of {s}x{s}), {threads} thread(s)** (effective GFLOP/s = 2n^3 / time; ||C_strassen - C_plain||_F / ||C_plain||_F = {:.1e})",
+        T::DTYPE,
+        (num / den).sqrt()
     );
     table(&title, &rows, 0, out);
     Ok(())
@@ -410,7 +587,9 @@ fn main() -> Result<(), String> {
     let _ = writeln!(out, "{}", machine.to_markdown());
     let _ = writeln!(
         out,
-        "Medians of {reps} interleaved rounds after one warm-up round (the machine is shared: compare within a table)."
+        "Wall-clock seconds per call: median and best of {reps} interleaved rounds after one warm-up \
+         round (calls under 0.2 s repeated within a round). The machine is shared with other jobs, so \
+         absolute figures drift between tables; compare within a table."
     );
     for &s in &sizes {
         for dt in &dtypes {
@@ -420,11 +599,13 @@ fn main() -> Result<(), String> {
                     plain::<f32>(s, reps, threads, &mut out)?;
                     strassen_product::<f32>(s, reps, threads, true, &mut out)?;
                     strassen_product::<f32>(s, reps, threads, false, &mut out)?;
+                    strassen_level::<f32>(s, reps, threads, &mut out)?;
                 }
                 "f64" => {
                     plain::<f64>(s, reps, threads, &mut out)?;
                     strassen_product::<f64>(s, reps, threads, true, &mut out)?;
                     strassen_product::<f64>(s, reps, threads, false, &mut out)?;
+                    strassen_level::<f64>(s, reps, threads, &mut out)?;
                 }
                 other => return Err(format!("unknown dtype {other}")),
             }
