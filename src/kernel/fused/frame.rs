@@ -5,7 +5,7 @@
 //! Every element of every destination is computed by the same operations in the same order for
 //! any `p`, so the result does not depend on the thread count.
 
-use super::pack::{pack_a, pack_b, Term};
+use super::pack::{pack_a_for, pack_b_for, Term};
 use super::ukr::{add_partial, write_back, Out, TileDst, UKernel};
 use crate::kernel::{Element, KernelError};
 
@@ -243,7 +243,7 @@ pub(super) unsafe fn run<T: Element>(
                 let ab = abuf;
                 // SAFETY: the block is inside every A term; panels lo..hi are this part's
                 // disjoint share of the buffer sized by `buffer_lens`.
-                unsafe { pack_a(a_terms, ic, mc, pc, kc, mr, lo..hi, ab.0) };
+                unsafe { pack_a_for(uk.isa, a_terms, ic, mc, pc, kc, mr, lo..hi, ab.0) };
             };
             // Columns: chunk t packs its own B blocks and computes its own columns.
             let cols_part = |t: usize| {
@@ -259,7 +259,7 @@ pub(super) unsafe fn run<T: Element>(
                     let nc = s.nc.min(hi - jc);
                     let all = 0..nc.div_ceil(nr);
                     // SAFETY: block inside every B term; bpack holds nc.div_ceil(nr)*nr*kc.
-                    unsafe { pack_b(b_terms, pc, kc, jc, nc, nr, all, bpack) };
+                    unsafe { pack_b_for(uk.isa, b_terms, pc, kc, jc, nc, nr, all, bpack) };
                     // SAFETY: the packed blocks are complete; columns jc..jc+nc of every
                     // destination belong to this part alone.
                     unsafe {

@@ -5,7 +5,9 @@
 //! The combination is evaluated term by term in a fixed order, `c_0 x_0 + c_1 x_1 + ...`, with
 //! separate multiplies and adds, so it is the same for every blocking and thread count.
 
+use super::Isa;
 use crate::kernel::Element;
+use std::ops::Range;
 
 /// A strided operand term: `coef * X`, element `(i, j)` of X at `ptr + i * rs + j * cs`.
 #[derive(Debug)]
@@ -121,7 +123,8 @@ unsafe fn combine_contiguous<T: Element>(
 /// # Safety
 /// The block is inside every term; `out` holds `mc.div_ceil(mr) * mr * kc` writable elements.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn pack_a<T: Element>(
+#[inline(always)]
+unsafe fn pack_a<T: Element>(
     terms: &[Term<T>],
     i0: usize,
     mc: usize,
@@ -180,7 +183,8 @@ pub(super) unsafe fn pack_a<T: Element>(
 /// # Safety
 /// The block is inside every term; `out` holds `nc.div_ceil(nr) * nr * kc` writable elements.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn pack_b<T: Element>(
+#[inline(always)]
+unsafe fn pack_b<T: Element>(
     terms: &[Term<T>],
     p0: usize,
     kc: usize,
@@ -243,3 +247,74 @@ pub(super) unsafe fn pack_b<T: Element>(
         }
     }
 }
+
+/// Defines `pack_a_for` / `pack_b_for`: the packing routine compiled once per instruction set
+/// (the sums are plain multiplies and adds, so every version gives the same bits; the wider
+/// ones move the data faster), chosen by the micro-kernel's instruction set.
+macro_rules! per_isa {
+    ($pub_name:ident, $inner:ident, $avx512:ident, $avx2:ident) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $avx512<T: Element>(
+            t: &[Term<T>],
+            i0: usize,
+            m: usize,
+            p0: usize,
+            k: usize,
+            r: usize,
+            q: Range<usize>,
+            out: *mut T,
+        ) {
+            // SAFETY: forwarded contract; the caller checked that the CPU has AVX-512F.
+            unsafe { $inner(t, i0, m, p0, k, r, q, out) }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $avx2<T: Element>(
+            t: &[Term<T>],
+            i0: usize,
+            m: usize,
+            p0: usize,
+            k: usize,
+            r: usize,
+            q: Range<usize>,
+            out: *mut T,
+        ) {
+            // SAFETY: forwarded contract; the caller checked that the CPU has AVX2.
+            unsafe { $inner(t, i0, m, p0, k, r, q, out) }
+        }
+
+        /// Dispatches to the version for `isa` (see the macro's documentation).
+        ///
+        /// # Safety
+        /// As for the generic routine; `isa` is supported by this CPU.
+        #[allow(clippy::too_many_arguments)]
+        pub(super) unsafe fn $pub_name<T: Element>(
+            isa: Isa,
+            t: &[Term<T>],
+            i0: usize,
+            m: usize,
+            p0: usize,
+            k: usize,
+            r: usize,
+            q: Range<usize>,
+            out: *mut T,
+        ) {
+            // SAFETY (all arms): forwarded contract; `isa` was checked when the micro-kernel was
+            // selected.
+            match isa {
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512 => unsafe { $avx512(t, i0, m, p0, k, r, q, out) },
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2 => unsafe { $avx2(t, i0, m, p0, k, r, q, out) },
+                _ => unsafe { $inner(t, i0, m, p0, k, r, q, out) },
+            }
+        }
+    };
+}
+
+per_isa!(pack_a_for, pack_a, pack_a_avx512, pack_a_avx2);
+per_isa!(pack_b_for, pack_b, pack_b_avx512, pack_b_avx2);
