@@ -7,8 +7,8 @@
 //!    unfused sequence (add the A blocks into a temporary, add the B blocks, GEMM into a
 //!    temporary, add it into both destinations), with the fused GEMM and with matrixmultiply
 //!    as the GEMM of that sequence;
-//! 3. one whole Strassen level of `2s x 2s` built from 7 fused calls (driven by the shipped
-//!    plan) against one plain GEMM of `2s x 2s` (and OpenBLAS).
+//! 3. one whole Strassen level of `2s x 2s` built from 7 fused calls (`fused_level` with the
+//!    shipped plan) against one plain GEMM of `2s x 2s` (and OpenBLAS).
 //!
 //! Contenders run interleaved (A B C A B C ...) and medians are reported, because the machine
 //! is shared. `cargo bench --bench fused [--features openblas]`; environment:
@@ -20,7 +20,7 @@ use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::time::Instant;
 use strass::kernel::fused::{
-    fused_gemm, Blocking, DstView, FusedConfig, FusedWorkspace, Output, SrcView,
+    fused_gemm, fused_level, Blocking, DstView, FusedConfig, FusedWorkspace, Output, SrcView,
 };
 use strass::kernel::Element;
 use strass::plan::Plan;
@@ -445,65 +445,6 @@ fn strassen_product<T: Element>(
     Ok(())
 }
 
-/// One level of a shipped scheme (Strassen) over `2s x 2s` row-major matrices, built from one
-/// `fused_gemm` call per product, driven by the crate's compiled [`Plan`]: product `r` reads its
-/// A and B terms straight from the blocks and adds `w[i][r] M_r` to every C block `i` it feeds;
-/// the first product to reach a block overwrites it. This is how the recursive kernel can use
-/// the fused GEMM as its last level.
-fn fused_level<T: Element>(
-    plan: &Plan,
-    s: usize,
-    a: &[T],
-    b: &[T],
-    c: &mut [T],
-    ws: &mut FusedWorkspace<T>,
-) -> Result<(), String> {
-    let e = |e: strass::kernel::KernelError| e.to_string();
-    let (m0, k0, n0) = plan.dims();
-    let (lda, ldb, ldc) = (k0 * s, n0 * s, n0 * s);
-    let d = plan.data();
-    let mut fresh = vec![true; m0 * n0];
-    let cptr = c.as_mut_ptr();
-    assert!(c.len() >= m0 * s * ldc);
-    for r in 0..plan.rank() {
-        if d.c_terms[r].is_empty() {
-            continue;
-        }
-        let at: Vec<_> = d.a_terms[r]
-            .iter()
-            .map(|t| {
-                let o = (t.block / k0) * s * lda + (t.block % k0) * s;
-                Ok((T::from_i64(t.coeff), blk(&a[o..], 0, s, lda)?))
-            })
-            .collect::<Result<_, String>>()?;
-        let bt: Vec<_> = d.b_terms[r]
-            .iter()
-            .map(|t| {
-                let o = (t.block / n0) * s * ldb + (t.block % n0) * s;
-                Ok((T::from_i64(t.coeff), blk(&b[o..], 0, s, ldb)?))
-            })
-            .collect::<Result<_, String>>()?;
-        let mut outs: Vec<Output<'_, T>> = d.c_terms[r]
-            .iter()
-            .map(|t| {
-                let o = (t.block / n0) * s * ldc + (t.block % n0) * s;
-                // SAFETY: the C blocks of one product are distinct blocks of `c` (checked length
-                // above), disjoint from A and B, and `c` is borrowed mutably for the whole call.
-                let v = unsafe { DstView::from_raw(cptr.add(o), s, s, ldc as isize, 1) };
-                let gamma = T::from_i64(t.coeff);
-                let first = std::mem::replace(&mut fresh[t.block], false);
-                if first {
-                    Output::overwrite(gamma, v)
-                } else {
-                    Output::accumulate(gamma, v)
-                }
-            })
-            .collect();
-        fused_gemm(&at, &bt, &mut outs, ws).map_err(e)?;
-    }
-    Ok(())
-}
-
 /// One Strassen level of `2s x 2s` from 7 fused calls against one plain `2s x 2s` GEMM (fused
 /// GEMM with one term, and OpenBLAS with the feature).
 fn strassen_level<T: Element>(
@@ -520,7 +461,12 @@ fn strassen_level<T: Element>(
     let e = |e: strass::kernel::KernelError| e.to_string();
     let mut ws = FusedWorkspace::<T>::with_config(config(threads)).map_err(e)?;
     let mut ws2 = FusedWorkspace::<T>::with_config(config(threads)).map_err(e)?;
-    let mut level: Contender = Box::new(|| fused_level(&plan, s, &a, &b, &mut c1, &mut ws));
+    let mut level: Contender = Box::new(|| {
+        let av = SrcView::row_major(&a, n, n).map_err(e)?;
+        let bv = SrcView::row_major(&b, n, n).map_err(e)?;
+        let cv = DstView::row_major(&mut c1, n, n).map_err(e)?;
+        fused_level(&plan, T::ONE, av, bv, T::ZERO, cv, &mut ws).map_err(e)
+    });
     let mut plain: Contender = Box::new(|| {
         let at = [(T::ONE, SrcView::row_major(&a, n, n).map_err(e)?)];
         let bt = [(T::ONE, SrcView::row_major(&b, n, n).map_err(e)?)];
