@@ -208,25 +208,10 @@ fn target(r: &Row) -> Option<f64> {
     }
 }
 
-fn markdown(
-    rows: &[Row],
-    machine: &Machine,
-    cmd: &str,
-    warmup: usize,
-    reps: usize,
-    wall: f64,
-) -> String {
-    let mut s = String::from("# Table 3: strassen_mul against OpenBLAS\n\n");
-    writeln!(
-        s,
-        "Medians of {reps} interleaved runs per contender (after {warmup} warm-up round{}), \
-         seconds per product of two random n x n matrices (entries uniform in [-1, 1)). \
-         Speedup = OpenBLAS / Strassen; GFLOP/s counts 2n^3 for both. Whole run: {:.0} s.\n",
-        if warmup == 1 { "" } else { "s" },
-        wall
-    )
-    .unwrap();
-    s.push_str(
+/// The table in the published form (Matrix size, Condition, Strassen, OpenBLAS, Speedup) plus
+/// dtype, leaf, GFLOP/s and errors.
+fn main_table(rows: &[Row]) -> String {
+    let mut s = String::from(
         "| Matrix size | Condition | Strassen | OpenBLAS | Speedup | dtype | leaf | GFLOP/s (Strassen / OpenBLAS) | error (Strassen / OpenBLAS) |\n\
          | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
@@ -250,6 +235,55 @@ fn markdown(
         )
         .unwrap();
     }
+    s
+}
+
+/// Replaces the README's text between the table3 markers (a full run only).
+fn update_readme(rows: &[Row], machine: &Machine) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    let (begin, end) = ("<!-- table3:begin", "<!-- table3:end -->");
+    let (Some(b), Some(e)) = (text.find(begin), text.find(end)) else {
+        eprintln!("README.md has no table3 markers; not updated");
+        return;
+    };
+    let Some(b_end) = text[b..].find("-->").map(|i| b + i + 3) else {
+        return;
+    };
+    if e < b_end {
+        return;
+    }
+    let body = format!(
+        "\n{}\nMachine: {}. Details (CPU/wall, spreads, leaf-time estimates, targets): \
+         [bench-results/table3.md](bench-results/table3.md).\n",
+        main_table(rows),
+        machine.summary()
+    );
+    let new = format!("{}{}{}", &text[..b_end], body, &text[e..]);
+    write(&path, &new);
+}
+
+fn markdown(
+    rows: &[Row],
+    machine: &Machine,
+    cmd: &str,
+    warmup: usize,
+    reps: usize,
+    wall: f64,
+) -> String {
+    let mut s = String::from("# Table 3: strassen_mul against OpenBLAS\n\n");
+    writeln!(
+        s,
+        "Medians of {reps} interleaved runs per contender (after {warmup} warm-up round{}), \
+         seconds per product of two random n x n matrices (entries uniform in [-1, 1)). \
+         Speedup = OpenBLAS / Strassen; GFLOP/s counts 2n^3 for both. Whole run: {:.0} s.\n",
+        if warmup == 1 { "" } else { "s" },
+        wall
+    )
+    .unwrap();
+    s.push_str(&main_table(rows));
     s.push_str(
         "\n## Details\n\n\
          | size | dtype | condition | leaf | threads | cutoff | levels | Strassen min-max (s) | OpenBLAS min-max (s) | cpu/wall S, O | leaf products (est. s) | target |\n\
@@ -329,6 +363,9 @@ fn main() {
     let wall = t0.elapsed().as_secs_f64();
     let dir = out_dir(full);
     write(&dir.join("table3.csv"), &csv(&rows));
+    if full && std::env::var_os("STRASS_BENCH_OUT").is_none() {
+        update_readme(&rows, &machine);
+    }
     write(
         &dir.join("table3.md"),
         &markdown(&rows, &machine, &cmd, warmup, reps, wall),
