@@ -531,6 +531,13 @@ fn main() -> Result<(), String> {
     let machine = strass::machine::Machine::detect();
     let _ = writeln!(out, "# Fused packed GEMM (`strass::kernel::fused`)\n");
     let _ = writeln!(out, "{}", machine.to_markdown());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "Command: `cargo bench --features openblas --bench fused` (OpenBLAS on 1 thread). \
+         Load average at the start: `{}`.\n",
+        load.trim()
+    );
     let _ = writeln!(
         out,
         "Wall-clock seconds per call: median and best of {reps} interleaved rounds after one warm-up \
