@@ -548,6 +548,82 @@ mod tests {
         }
     }
 
+    /// More operands than one row-kernel call takes: the groups continue the same sum.
+    #[test]
+    fn long_combinations_and_scatters_are_grouped_without_changing_the_result() {
+        let (rows, cols, nsrc) = (3usize, 37usize, 2 * GROUP + 5);
+        let mut seed = 11;
+        let xs: Vec<Vec<f64>> = (0..nsrc)
+            .map(|_| (0..rows * cols).map(|_| lcg(&mut seed)).collect())
+            .collect();
+        let coef = |j: usize| [1i64, -1, 3, -2][j % 4];
+        let view = |x: &Vec<f64>| RawRef {
+            ptr: x.as_ptr(),
+            rows,
+            cols,
+            rs: cols as isize,
+            cs: 1,
+        };
+        let terms: Vec<(RawRef<f64>, i64)> = xs
+            .iter()
+            .enumerate()
+            .map(|(j, x)| (view(x), coef(j)))
+            .collect();
+        let mut y = vec![0.0f64; rows * cols];
+        let yv = RawMut {
+            ptr: y.as_mut_ptr(),
+            rows,
+            cols,
+            rs: cols as isize,
+            cs: 1,
+        };
+        // SAFETY: all views cover their own buffers.
+        unsafe { combine(Isa::selected(), yv, false, &terms, 1) };
+        for e in 0..rows * cols {
+            let mut v = coef(0) as f64 * xs[0][e];
+            for (j, x) in xs.iter().enumerate().skip(1) {
+                let c = coef(j);
+                v = match c {
+                    1 => v + x[e],
+                    -1 => v - x[e],
+                    c => (c as f64).mul_add(x[e], v),
+                };
+            }
+            assert_eq!(y[e].to_bits(), v.to_bits(), "element {e}");
+        }
+        let mut outs: Vec<Vec<f64>> = (0..nsrc).map(|_| vec![1.0; rows * cols]).collect();
+        let dsts: Vec<(RawMut<f64>, i64, bool)> = outs
+            .iter_mut()
+            .enumerate()
+            .map(|(j, o)| {
+                (
+                    RawMut {
+                        ptr: o.as_mut_ptr(),
+                        rows,
+                        cols,
+                        rs: cols as isize,
+                        cs: 1,
+                    },
+                    coef(j),
+                    j % 2 == 0,
+                )
+            })
+            .collect();
+        // SAFETY: as above; the destinations are distinct buffers.
+        unsafe { scatter(Isa::selected(), view(&xs[0]), &dsts, 1) };
+        for (j, o) in outs.iter().enumerate() {
+            for e in 0..rows * cols {
+                let c = coef(j) as f64;
+                let want = if j % 2 == 0 {
+                    c.mul_add(xs[0][e], 1.0)
+                } else {
+                    c * xs[0][e]
+                };
+                assert_eq!(o[e], want, "destination {j}, element {e}");
+            }
+        }
+    }
+
     #[test]
     fn every_isa_matches_portable_bit_for_bit_f32() {
         check::<f32>();
