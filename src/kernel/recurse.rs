@@ -12,9 +12,9 @@
 //!
 //! # Threads
 //! With `p > 1` threads a level runs its products breadth-first: the steps that do not
-//! accumulate into C through the leaf (phase 1) are dealt round-robin to `p` workers, each with
-//! its own slice of the workspace, as long as every worker gets the same number; the leftover
-//! steps then run one after another on all `p` threads (their own levels again breadth-first, or
+//! accumulate into C through the leaf (phase 1) go to `p` workers, each with its own slice of the
+//! workspace and taking the next step when it finishes one, as many as make a multiple of `p`;
+//! the leftover steps then run one after another on all `p` threads (their own levels again breadth-first, or
 //! their leaves split into slabs). Scatters follow in schedule order; then the accumulating steps
 //! (phase 2), grouped into chains per C block, are dealt out the same way. Every floating-point
 //! operation happens with the same operands in the same order as on one thread, so the result
@@ -436,8 +436,9 @@ impl Ctx<'_> {
         }
     }
 
-    /// Runs task lists (each a chain of steps run in order, without scatters): round-robin on `p`
-    /// workers while every worker gets the same number, the rest one by one on all `p` threads.
+    /// Runs task lists (each a chain of steps run in order, without scatters): the largest multiple
+    /// of `p` of them on `p` workers (each takes the next task when it finishes one), the rest one
+    /// by one on all `p` threads.
     #[allow(clippy::too_many_arguments)]
     unsafe fn deal<T: Element>(
         &self,
@@ -458,13 +459,17 @@ impl Ctx<'_> {
                     "workspace too small for the workers".into(),
                 ));
             }
+            // Workers take the next task as they finish one (no worker waits for a slow one; which
+            // worker runs a task does not change its result).
+            let next = std::sync::atomic::AtomicUsize::new(0);
             ws[..p * worker_len]
                 .par_chunks_mut(worker_len.max(1))
-                .enumerate()
-                .try_for_each(|(w, mut buf)| {
+                .try_for_each(|mut buf| {
                     let s_buf = take(&mut buf, mb * kb)?.as_mut_ptr();
                     let t_buf = take(&mut buf, kb * nb)?.as_mut_ptr();
-                    for chain in tasks[..q].iter().skip(w).step_by(p) {
+                    while let Some(chain) =
+                        tasks[..q].get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                    {
                         for &step in chain {
                             // SAFETY: forwarded contract; each worker has its own buffers and its
                             // steps write C blocks or temporaries no other concurrent step touches.
