@@ -2,17 +2,18 @@
 //! thread count, with OpenBLAS on the same thread count as the reference line.
 //!
 //! Default grid: sizes 4096 and 8192, f32 and f64, cutoffs 256..4096, threads {1, 2, all}
-//! (deduplicated), OpenBLAS leaves. Per (size, dtype) every contender runs once per round,
+//! (deduplicated), OpenBLAS and fused leaves. Per (size, dtype) every contender runs once per round,
 //! interleaved; up to `STRASS_BENCH_REPS` rounds (default 3), medians reported. A time budget
 //! (`STRASS_SWEEP_BUDGET_SECS`, default 2400) is shared among the groups in proportion to their
 //! expected cost; a group stops taking rounds when its share is spent (at least one round).
 //!
 //! ```text
-//! cargo bench --features openblas --bench sweep                          # full, ~11 min here
+//! cargo bench --features openblas --bench sweep                          # full, ~20-25 min here
 //! STRASS_BENCH_SIZES=512 cargo bench --features openblas --bench sweep   # quick
 //! ```
 //! Knobs: `STRASS_BENCH_SIZES`, `STRASS_BENCH_REPS`, `STRASS_SWEEP_CUTOFFS`,
-//! `STRASS_SWEEP_THREADS`, `STRASS_SWEEP_LEAF` (openblas | matrixmultiply),
+//! `STRASS_SWEEP_THREADS`, `STRASS_SWEEP_LEAF` (comma list of openblas, fused, matrixmultiply;
+//! default openblas,fused),
 //! `STRASS_SWEEP_BUDGET_SECS`, `STRASS_BENCH_OUT`. A full run writes
 //! `bench-results/sweep.{csv,md,svg}`, a quick one `target/bench-results-quick/`.
 
@@ -47,7 +48,7 @@ impl Point {
 /// Runs one (size, dtype) group within `budget`.
 fn group<T: Element>(
     n: usize,
-    leaf: Leaf,
+    leaves: &[Leaf],
     cutoffs: &[usize],
     threads: &[usize],
     reps: usize,
@@ -57,30 +58,39 @@ fn group<T: Element>(
     let start = Instant::now();
     let a = measure::random_matrix::<T>(n, n, 1);
     let b = measure::random_matrix::<T>(n, n, 2);
-    // Contenders: per thread count, OpenBLAS then one engine per distinct level count.
+    // Contenders: per thread count, OpenBLAS, then per leaf one engine per distinct level
+    // count. All engines are clones of one base, so they share one cached workspace (the
+    // largest), not one each; engines with the same thread count share one thread pool.
     struct Slot {
         threads: usize,
-        engine: Option<Engine>, // None: OpenBLAS
+        leaf: Option<Leaf>, // None: OpenBLAS
+        engine: Option<Engine>,
         levels: usize,
     }
+    let base = Engine::new();
     let mut slots = Vec::new();
     for &p in threads {
         slots.push(Slot {
             threads: p,
+            leaf: None,
             engine: None,
             levels: 0,
         });
-        let mut seen = Vec::new();
-        for &c in cutoffs {
-            let e = Engine::new().leaf(leaf).threads(p).cutoff(c);
-            let levels = e.levels_for::<T>(n, n, n);
-            if !seen.contains(&levels) {
-                seen.push(levels);
-                slots.push(Slot {
-                    threads: p,
-                    engine: Some(e),
-                    levels,
-                });
+        let base_p = base.clone().threads(p);
+        for &leaf in leaves {
+            let mut seen = Vec::new();
+            for &c in cutoffs {
+                let e = base_p.clone().leaf(leaf).cutoff(c);
+                let levels = e.levels_for::<T>(n, n, n);
+                if !seen.contains(&levels) {
+                    seen.push(levels);
+                    slots.push(Slot {
+                        threads: p,
+                        leaf: Some(leaf),
+                        engine: Some(e),
+                        levels,
+                    });
+                }
             }
         }
     }
@@ -123,39 +133,38 @@ fn group<T: Element>(
         .expect("a contender failed")
     };
     // Every requested cutoff gets a point; cutoffs with the same level count share a measurement.
-    for &p in threads {
-        let ob = slots
-            .iter()
-            .position(|s| s.threads == p && s.engine.is_none())
-            .unwrap();
-        for &cut in cutoffs {
-            let levels = Engine::new()
-                .leaf(leaf)
-                .threads(p)
-                .cutoff(cut)
-                .levels_for::<T>(n, n, n);
-            let i = slots
+    for &leaf in leaves {
+        for &p in threads {
+            let ob = slots
                 .iter()
-                .position(|s| s.threads == p && s.engine.is_some() && s.levels == levels)
+                .position(|s| s.threads == p && s.leaf.is_none())
                 .unwrap();
-            let pt = Point {
-                size: n,
-                dtype: T::DTYPE,
-                leaf,
-                threads: p,
-                cutoff: cut,
-                levels,
-                strassen: timings[i].clone(),
-                openblas: timings[ob].clone(),
-            };
-            eprintln!(
-                "   {}t cutoff {cut:>5} ({levels} levels): {} s, openblas {} s, {:.3}x",
-                p,
-                secs(pt.strassen.median_wall()),
-                secs(pt.openblas.median_wall()),
-                pt.speedup()
-            );
-            points.push(pt);
+            for &cut in cutoffs {
+                let levels = base.clone().leaf(leaf).cutoff(cut).levels_for::<T>(n, n, n);
+                let i = slots
+                    .iter()
+                    .position(|s| s.threads == p && s.leaf == Some(leaf) && s.levels == levels)
+                    .unwrap();
+                let pt = Point {
+                    size: n,
+                    dtype: T::DTYPE,
+                    leaf,
+                    threads: p,
+                    cutoff: cut,
+                    levels,
+                    strassen: timings[i].clone(),
+                    openblas: timings[ob].clone(),
+                };
+                eprintln!(
+                    "   {:>14} {}t cutoff {cut:>5} ({levels} levels): {} s, openblas {} s, {:.3}x",
+                    leaf_name(leaf),
+                    p,
+                    secs(pt.strassen.median_wall()),
+                    secs(pt.openblas.median_wall()),
+                    pt.speedup()
+                );
+                points.push(pt);
+            }
         }
     }
 }
@@ -193,15 +202,15 @@ fn markdown(points: &[Point], machine: &Machine, cmd: &str, wall: f64) -> String
     )
     .unwrap();
     s.push_str("| size | dtype | leaf | threads | best cutoff | levels | engine (s) | OpenBLAS (s) | speedup | all cutoffs (s) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
-    let mut keys: Vec<(usize, &str, usize)> = points
+    let mut keys: Vec<(usize, &str, Leaf, usize)> = points
         .iter()
-        .map(|p| (p.size, p.dtype, p.threads))
+        .map(|p| (p.size, p.dtype, p.leaf, p.threads))
         .collect();
     keys.dedup();
-    for (n, d, t) in keys {
+    for (n, d, l, t) in keys {
         let group: Vec<&Point> = points
             .iter()
-            .filter(|p| p.size == n && p.dtype == d && p.threads == t)
+            .filter(|p| p.size == n && p.dtype == d && p.leaf == l && p.threads == t)
             .collect();
         let best = group
             .iter()
@@ -240,9 +249,15 @@ fn plot(
     machine: &Machine,
     path: &std::path::Path,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut groups: Vec<(usize, &str)> = points.iter().map(|p| (p.size, p.dtype)).collect();
+    let mut groups: Vec<(usize, &str, Leaf)> =
+        points.iter().map(|p| (p.size, p.dtype, p.leaf)).collect();
     groups.dedup();
-    let cols = groups.len().clamp(1, 2);
+    // One row per (size, dtype), one column per leaf.
+    let mut leaves: Vec<Leaf> = points.iter().map(|p| p.leaf).collect();
+    leaves.dedup();
+    leaves.sort_by_key(|&l| leaf_name(l));
+    leaves.dedup();
+    let cols = leaves.len().clamp(1, 3).min(groups.len().max(1));
     let rows = groups.len().div_ceil(cols).max(1);
     let (w, h) = (560 * cols as u32, 400 * rows as u32 + 40);
     let root = SVGBackend::new(path, (w, h)).into_drawing_area();
@@ -261,10 +276,10 @@ fn plot(
     ))?;
     let panels = body.split_evenly((rows, cols));
     let palette = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
-    for ((n, d), area) in groups.iter().zip(panels.iter()) {
+    for ((n, d, l), area) in groups.iter().zip(panels.iter()) {
         let pts: Vec<&Point> = points
             .iter()
-            .filter(|p| p.size == *n && p.dtype == *d)
+            .filter(|p| p.size == *n && p.dtype == *d && p.leaf == *l)
             .collect();
         // Cutoffs are evenly spaced on the x axis (one slot per cutoff, labelled with it).
         let mut cuts: Vec<usize> = pts.iter().map(|p| p.cutoff).collect();
@@ -358,16 +373,20 @@ fn main() {
     let mut threads = env_list("STRASS_SWEEP_THREADS").unwrap_or(vec![1, 2, all_cores()]);
     threads.sort_unstable();
     threads.dedup();
-    let leaf = match std::env::var("STRASS_SWEEP_LEAF") {
-        Ok(s) if !s.is_empty() => {
-            strass::tune::parse_leaf(&s).unwrap_or_else(|e| panic!("STRASS_SWEEP_LEAF: {e}"))
-        }
-        _ => Leaf::OpenBlas,
+    let leaves: Vec<Leaf> = match std::env::var("STRASS_SWEEP_LEAF") {
+        Ok(s) if !s.trim().is_empty() => s
+            .split(',')
+            .map(|l| {
+                strass::tune::parse_leaf(l.trim())
+                    .unwrap_or_else(|e| panic!("STRASS_SWEEP_LEAF: {e}"))
+            })
+            .collect(),
+        _ => vec![Leaf::OpenBlas, Leaf::Fused],
     };
     let machine = Machine::detect();
     eprintln!(
-        "sweep: sizes {sizes:?}, cutoffs {cutoffs:?}, threads {threads:?}, leaf {}, up to {reps} rounds, budget {budget:.0} s; {}",
-        leaf_name(leaf),
+        "sweep: sizes {sizes:?}, cutoffs {cutoffs:?}, threads {threads:?}, leaves {:?}, up to {reps} rounds, budget {budget:.0} s; {}",
+        leaves.iter().map(|&l| leaf_name(l)).collect::<Vec<_>>(),
         machine.summary()
     );
     // Groups and their relative cost (n^3, f64 twice f32).
@@ -383,8 +402,8 @@ fn main() {
         let rest: f64 = groups[i..].iter().map(|&g| weight(g)).sum();
         let share = Duration::from_secs_f64(left * weight(g) / rest);
         match g.1 {
-            "f32" => group::<f32>(g.0, leaf, &cutoffs, &threads, reps, share, &mut points),
-            _ => group::<f64>(g.0, leaf, &cutoffs, &threads, reps, share, &mut points),
+            "f32" => group::<f32>(g.0, &leaves, &cutoffs, &threads, reps, share, &mut points),
+            _ => group::<f64>(g.0, &leaves, &cutoffs, &threads, reps, share, &mut points),
         }
     }
     let wall = t0.elapsed().as_secs_f64();

@@ -74,11 +74,15 @@ pub fn leaf_name(leaf: Leaf) -> &'static str {
     strass::tune::leaf_name(leaf)
 }
 
-/// The engine a bench uses for this dtype, leaf and threads, and where its cutoff comes from:
-/// `STRASS_BENCH_CUTOFF` if set, else the engine's own choice (the tuning file's cutoff, else
-/// the kernel's built-in default).
-pub fn bench_engine<T: Element>(leaf: Leaf, threads: usize) -> (Engine, &'static str) {
-    let e = Engine::new().leaf(leaf).threads(threads);
+/// The engine a bench uses for this dtype, leaf and threads, cloned from `base` (clones share
+/// one cached workspace), and where its cutoff comes from: `STRASS_BENCH_CUTOFF` if set, else
+/// the engine's own choice (the tuning file's cutoff, else the kernel's built-in default).
+pub fn bench_engine<T: Element>(
+    base: &Engine,
+    leaf: Leaf,
+    threads: usize,
+) -> (Engine, &'static str) {
+    let e = base.clone().leaf(leaf).threads(threads);
     if let Some(c) = env_list("STRASS_BENCH_CUTOFF").and_then(|v| v.first().copied()) {
         return (e.cutoff(c), "STRASS_BENCH_CUTOFF");
     }

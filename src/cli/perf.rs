@@ -31,7 +31,7 @@ pub struct TuneArgs {
     /// Element types: comma-separated f32, f64, or `all`.
     #[arg(long, default_value = "all")]
     pub dtype: String,
-    /// Leaf GEMMs: comma-separated matrixmultiply, openblas, or `all` (those built in).
+    /// Leaf GEMMs: comma-separated openblas, fused, matrixmultiply, or `all` (those built in).
     #[arg(long, default_value = "all")]
     pub leaf: String,
     /// Thread counts: comma-separated numbers or `all` (every core).
@@ -63,7 +63,8 @@ pub struct BenchArgs {
     /// Element type: f32 or f64.
     #[arg(long, default_value = "f32")]
     pub dtype: String,
-    /// Leaf GEMM: matrixmultiply or openblas (default: openblas when built in).
+    /// Leaf GEMM: openblas, fused or matrixmultiply (default: openblas when built in, else
+    /// fused).
     #[arg(long)]
     pub leaf: Option<String>,
     /// Threads (a number or `all`).
@@ -147,7 +148,7 @@ fn parse_threads(s: &str) -> Result<usize, String> {
 
 fn built_in_leaves() -> Vec<Leaf> {
     #[allow(unused_mut)]
-    let mut v = vec![Leaf::MatrixMultiply];
+    let mut v = vec![Leaf::Fused, Leaf::MatrixMultiply];
     #[cfg(feature = "openblas")]
     v.insert(0, Leaf::OpenBlas);
     v

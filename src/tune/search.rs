@@ -183,7 +183,9 @@ fn run_job<T: Element>(
     let a = random_matrix::<T>(size, size, 11);
     let b = random_matrix::<T>(size, size, 12);
     let c = std::cell::RefCell::new(vec![T::ZERO; size * size]);
-    let engines: Vec<Engine> = cands.iter().map(|&k| engine(job, k)).collect();
+    // Clones of one engine share one cached workspace and one thread pool.
+    let base = engine(job, usize::MAX);
+    let engines: Vec<Engine> = cands.iter().map(|&k| base.clone().cutoff(k)).collect();
     let mut runs: Vec<Box<dyn FnMut() -> crate::Result<()> + '_>> = engines
         .iter()
         .map(|e| {
