@@ -14,7 +14,9 @@
 //! Knobs: `STRASS_BENCH_SIZES`, `STRASS_BENCH_REPS`, `STRASS_SWEEP_CUTOFFS`,
 //! `STRASS_SWEEP_THREADS`, `STRASS_SWEEP_LEAF` (comma list of openblas, fused, matrixmultiply;
 //! default openblas,fused),
-//! `STRASS_SWEEP_BUDGET_SECS`, `STRASS_BENCH_OUT`. A full run writes
+//! `STRASS_SWEEP_BUDGET_SECS`, `STRASS_BENCH_OUT`, `STRASS_SWEEP_TUNE_OUT` (a tuning file to
+//! write the best cutoff per dtype, leaf and threads at the largest size into, for `table3`:
+//! `STRASS_TUNE_FILE=<it> cargo bench ... --bench table3`). A full run writes
 //! `bench-results/sweep.{csv,md,svg}`, a quick one `target/bench-results-quick/`.
 
 mod common;
@@ -167,6 +169,52 @@ fn group<T: Element>(
             }
         }
     }
+}
+
+/// Writes the best cutoff per (dtype, leaf, threads) at the largest size into a tuning file
+/// (merged into an existing valid one for this machine), for the kernel and `table3` to use.
+fn write_tune_file(points: &[Point], path: &std::path::Path) {
+    use strass::tune::{this_machine, TuneEntry, TuneFile};
+    let Some(n) = points.iter().map(|p| p.size).max() else {
+        return;
+    };
+    let mut file = TuneFile::load_for(path, this_machine())
+        .unwrap_or_else(|_| TuneFile::new(this_machine().clone()));
+    let mut keys: Vec<(&str, Leaf, usize)> = points
+        .iter()
+        .filter(|p| p.size == n)
+        .map(|p| (p.dtype, p.leaf, p.threads))
+        .collect();
+    keys.dedup();
+    for (d, l, t) in keys {
+        let group: Vec<&Point> = points
+            .iter()
+            .filter(|p| p.size == n && p.dtype == d && p.leaf == l && p.threads == t)
+            .collect();
+        let best = group
+            .iter()
+            .min_by(|x, y| {
+                x.strassen
+                    .median_wall()
+                    .total_cmp(&y.strassen.median_wall())
+            })
+            .unwrap();
+        file.upsert(TuneEntry {
+            dtype: d.into(),
+            leaf: leaf_name(l).into(),
+            threads: t,
+            cutoff: best.cutoff,
+            size: n,
+            seconds: best.strassen.median_wall(),
+            candidates: group
+                .iter()
+                .map(|p| (p.cutoff, p.strassen.median_wall()))
+                .collect(),
+        });
+    }
+    file.save(path)
+        .unwrap_or_else(|e| panic!("STRASS_SWEEP_TUNE_OUT: {e}"));
+    eprintln!("wrote {} (best cutoffs at n={n})", path.display());
 }
 
 fn csv(points: &[Point]) -> String {
@@ -383,6 +431,7 @@ fn main() {
             .collect(),
         _ => vec![Leaf::OpenBlas, Leaf::Fused],
     };
+    warm_up(env_num("STRASS_BENCH_WARMUP_SECS", 2.0f64));
     let machine = Machine::detect();
     eprintln!(
         "sweep: sizes {sizes:?}, cutoffs {cutoffs:?}, threads {threads:?}, leaves {:?}, up to {reps} rounds, budget {budget:.0} s; {}",
@@ -416,5 +465,8 @@ fn main() {
     let svg = dir.join("sweep.svg");
     plot(&points, &machine, &svg).unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
     eprintln!("wrote {}", svg.display());
+    if let Some(p) = std::env::var_os("STRASS_SWEEP_TUNE_OUT").filter(|p| !p.is_empty()) {
+        write_tune_file(&points, std::path::Path::new(&p));
+    }
     eprintln!("sweep: done in {wall:.0} s");
 }

@@ -355,6 +355,7 @@ fn main() {
     let (sizes, full) = sizes(&[8192]);
     let reps = env_num("STRASS_BENCH_REPS", 5usize).max(1);
     let warmup = env_num("STRASS_BENCH_WARMUP", 1usize);
+    warm_up(env_num("STRASS_BENCH_WARMUP_SECS", 2.0f64));
     let machine = Machine::detect();
     eprintln!(
         "table3: sizes {sizes:?}, {warmup} warm-up + {reps} timed rounds; {}",

@@ -161,3 +161,28 @@ pub fn command_line(bench: &str) -> String {
     env.push(format!("cargo bench --features openblas --bench {bench}"));
     env.join(" ")
 }
+
+/// Runs OpenBLAS and the engine (every leaf, 1 and all threads) on 512 x 512 products for about
+/// `seconds`, untimed, so that first-call effects (library initialisation, thread start-up,
+/// clock ramp-up) do not land in the first timed round.
+pub fn warm_up(seconds: f64) {
+    let n = 512;
+    let a = strass::tune::measure::random_matrix::<f64>(n, n, 3);
+    let b = strass::tune::measure::random_matrix::<f64>(n, n, 4);
+    let mut c = vec![0.0f64; n * n];
+    let t0 = std::time::Instant::now();
+    let base = Engine::new().cutoff(128);
+    let engines: Vec<(Engine, usize)> = [1, all_cores()]
+        .into_iter()
+        .flat_map(|p| {
+            let bp = base.clone().threads(p);
+            [Leaf::OpenBlas, Leaf::Fused, Leaf::MatrixMultiply].map(|l| (bp.clone().leaf(l), p))
+        })
+        .collect();
+    while t0.elapsed().as_secs_f64() < seconds {
+        for (e, p) in &engines {
+            openblas_mul(*p, &a, &b, &mut c, n).expect("warm-up: OpenBLAS");
+            engine_mul(e, *p, &a, &b, &mut c, n).expect("warm-up: engine");
+        }
+    }
+}
