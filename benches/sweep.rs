@@ -249,7 +249,7 @@ fn markdown(points: &[Point], machine: &Machine, cmd: &str, wall: f64) -> String
          Whole run: {wall:.0} s.\n"
     )
     .unwrap();
-    s.push_str("| size | dtype | leaf | threads | best cutoff | levels | engine (s) | OpenBLAS (s) | speedup | all cutoffs (s) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    s.push_str("| size | dtype | leaf | threads | best cutoff | levels | engine (s) | OpenBLAS (s) | speedup | cpu/wall S, O | all cutoffs (s) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     let mut keys: Vec<(usize, &str, Leaf, usize)> = points
         .iter()
         .map(|p| (p.size, p.dtype, p.leaf, p.threads))
@@ -270,13 +270,15 @@ fn markdown(points: &[Point], machine: &Machine, cmd: &str, wall: f64) -> String
             .unwrap();
         writeln!(
             s,
-            "| {n} | {d} | {} | {t} | {} | {} | {} | {} | {:.3}x | {} |",
+            "| {n} | {d} | {} | {t} | {} | {} | {} | {} | {:.3}x | {}, {} | {} |",
             leaf_name(best.leaf),
             best.cutoff,
             best.levels,
             secs(best.strassen.median_wall()),
             secs(best.openblas.median_wall()),
             best.speedup(),
+            ratio2(best.strassen.parallelism()),
+            ratio2(best.openblas.parallelism()),
             group
                 .iter()
                 .map(|p| format!("{}: {}", p.cutoff, secs(p.strassen.median_wall())))
@@ -285,6 +287,11 @@ fn markdown(points: &[Point], machine: &Machine, cmd: &str, wall: f64) -> String
         )
         .unwrap();
     }
+    s.push_str(
+        "\ncpu/wall: median process CPU time over wall time per product for the engine (S) and \
+         OpenBLAS (O); about p when p threads were busy. OpenBLAS well below p means the machine \
+         was busy and that row's comparison is not valid (`-`: products too short to tell).\n",
+    );
     writeln!(s, "\nReproduce: `{cmd}`\n").unwrap();
     s.push_str(&machine.to_markdown());
     s

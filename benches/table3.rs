@@ -322,6 +322,46 @@ fn markdown(
         )
         .unwrap();
     }
+    // Validity: OpenBLAS must have had the cores it was given, else the machine was busy and
+    // the row compares two starved contenders.
+    let starved: Vec<String> = rows
+        .iter()
+        .filter(|r| {
+            let par = r.openblas.parallelism();
+            par.is_finite() && par < 0.8 * r.threads as f64
+        })
+        .map(|r| {
+            format!(
+                "{} {} {} threads (OpenBLAS cpu/wall {:.2})",
+                r.size,
+                r.dtype,
+                r.threads,
+                r.openblas.parallelism()
+            )
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let unknown = rows.iter().any(|r| !r.openblas.parallelism().is_finite());
+    if unknown {
+        s.push_str(
+            "\nValidity: not checked for some rows (products under 0.05 s are too short for \
+             the CPU-time clock, or no /proc).\n",
+        );
+    }
+    if starved.is_empty() && !unknown {
+        s.push_str(
+            "\nValidity: OpenBLAS had the cores it was given in every row (cpu/wall >= 0.8 p).\n",
+        );
+    } else if !starved.is_empty() {
+        writeln!(
+            s,
+            "\n**Validity warning**: OpenBLAS got less than 0.8 p cores of CPU time in: {}. \
+             The machine was busy; those rows do not measure what they claim.",
+            starved.join("; ")
+        )
+        .unwrap();
+    }
     let sources: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.threshold_from).collect();
     s.push_str("\nColumns:\n\n");
     writeln!(
