@@ -149,10 +149,22 @@ pub enum KernelError {
     Internal(String),
 }
 
-/// Built-in cutoff when no tuning file has one: blocks smaller than this in any dimension go to
-/// the leaf GEMM. On the development machine leaves of 1024 beat 512 (at 4096, f32, one thread:
-/// 2 levels 1.09-1.15x over matrixmultiply, 3 levels 1.03x; see bench-results/kernel.md).
-pub const DEFAULT_CUTOFF: usize = 1024;
+/// Built-in cutoff for `f32` when no tuning file has one: blocks smaller than this in any
+/// dimension go to the leaf GEMM. Measured on the development machine with matrixmultiply leaves,
+/// one thread, n = 8192: 1024 (3 levels) 1.35x over matrixmultiply alone, 512 (4 levels) 1.2x.
+pub const DEFAULT_CUTOFF_F32: usize = 1024;
+
+/// Built-in cutoff for `f64`: at n = 8192, 512 (4 levels) gave 1.28x, 1024 (3 levels) 1.20x.
+pub const DEFAULT_CUTOFF_F64: usize = 512;
+
+/// The built-in cutoff for element type `T` ([`DEFAULT_CUTOFF_F32`] or [`DEFAULT_CUTOFF_F64`]).
+pub fn default_cutoff<T: Element>() -> usize {
+    if T::DTYPE == "f64" {
+        DEFAULT_CUTOFF_F64
+    } else {
+        DEFAULT_CUTOFF_F32
+    }
+}
 
 /// The plan [`Engine::new`] uses: the shipped learned scheme if present, else Strassen's, both
 /// compiled at build time.
@@ -220,7 +232,7 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// The shipped default scheme, the tuned cutoff (else [`DEFAULT_CUTOFF`]), no level limit,
+    /// The shipped default scheme, the tuned cutoff (else [`default_cutoff`]), no level limit,
     /// the matrixmultiply leaf, and `STRASS_NUM_THREADS` threads (default: all cores).
     pub fn new() -> Engine {
         Engine {
@@ -309,11 +321,11 @@ impl Engine {
     }
 
     /// The cutoff used for element type `T`: the explicit one, else the tuned one, else
-    /// [`DEFAULT_CUTOFF`].
+    /// [`default_cutoff`].
     pub fn cutoff_for<T: Element>(&self) -> usize {
         self.cutoff.unwrap_or_else(|| {
             let p = self.thread_count().unwrap_or(1);
-            crate::tune::cutoff_for(T::DTYPE, self.leaf, p).unwrap_or(DEFAULT_CUTOFF)
+            crate::tune::cutoff_for(T::DTYPE, self.leaf, p).unwrap_or_else(default_cutoff::<T>)
         })
     }
 
