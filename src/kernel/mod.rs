@@ -4,7 +4,7 @@
 //! about the machine, and small machine-specific routines that know nothing about the algorithm.
 //!
 //! * `view.rs`: strided views ([`MatRef`], [`MatMut`]), checked once at the API boundary.
-//! * `recurse.rs`: the recursion over a [`Plan`](crate::plan::Plan): block splitting, dynamic
+//! * `recurse.rs`: the recursion over a [`Plan`](crate::plan): block splitting, dynamic
 //!   peeling of odd sizes, the addition schedule, breadth-first threading.
 //! * `workspace.rs`: the single workspace allocated before the recursion starts.
 //! * `simd/`: fused linear combinations of matrices (AVX-512F, AVX2+FMA, portable), chosen at run
