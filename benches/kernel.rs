@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo bench --bench kernel                                # 2048, 4096, 8192; f32, f64; 1 and 2 threads
-//! STRASS_BENCH_SIZES=2048,4096 cargo bench --bench kernel   # other sizes
+//! STRASS_BENCH_SIZES=2048,4096 STRASS_BENCH_TAG=small cargo bench --bench kernel   # other sizes, into kernel-small.*
 //! STRASS_BENCH_QUICK=1 cargo bench --bench kernel           # CI smoke run (256, 512; writes nothing)
 //! ```
 //!
@@ -399,16 +399,19 @@ fn report(cfg: &Config, load_at_start: &str) {
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-results");
     let _ = std::fs::create_dir_all(&dir);
-    for (f, text) in [
-        ("kernel.md", md),
-        ("kernel.csv", csv),
-        ("kernel-errors.csv", ecsv),
-    ] {
-        if let Err(e) = std::fs::write(dir.join(f), &text) {
-            eprintln!("cannot write bench-results/{f}: {e}");
+    // STRASS_BENCH_TAG=t writes kernel-t.md etc., so runs of other sizes do not replace the
+    // committed 8192 results.
+    let stem = match std::env::var("STRASS_BENCH_TAG") {
+        Ok(t) if !t.is_empty() => format!("kernel-{t}"),
+        _ => "kernel".to_string(),
+    };
+    for (suffix, text) in [(".md", md), (".csv", csv), ("-errors.csv", ecsv)] {
+        let f = format!("{stem}{suffix}");
+        match std::fs::write(dir.join(&f), &text) {
+            Ok(()) => println!("wrote bench-results/{f}"),
+            Err(e) => eprintln!("cannot write bench-results/{f}: {e}"),
         }
     }
-    println!("wrote bench-results/kernel.md, kernel.csv, kernel-errors.csv");
 }
 
 /// `/proc/loadavg`'s first three fields, or `"unknown"`.
