@@ -3,17 +3,17 @@
 //! 1. train a 2x2 scheme from seed 0 with the default protocol,
 //! 2. verify it exactly (Brent equations) and compare it with the shipped `kernels/learned.json`,
 //! 3. compile it into a plan and report its addition counts,
-//! 4. multiply two random 2048 x 2048 `f32` matrices with it and with the plain leaf GEMM, side by
+//! 4. multiply two random 4096 x 4096 `f32` matrices with it and with the plain leaf GEMM, side by
 //!    side, and report times, levels and the error against an `f64` product.
 
 use crate::kernel::{Engine, MatMut, MatRef};
-use crate::scheme::{match_strassen, Scheme};
+use crate::scheme::{match_strassen, match_strassen_basis, Scheme};
 use crate::train::{self, TrainSettings};
 use crate::tune::measure::{interleaved, random_matrix, rel_error_frobenius};
 use std::process::ExitCode;
 
 /// Size of the demonstration product.
-const N: usize = 2048;
+const N: usize = 4096;
 
 /// Runs the demonstration; exits non-zero if training did not end in an exact scheme.
 pub fn run() -> crate::Result<ExitCode> {
@@ -52,8 +52,10 @@ pub fn run() -> crate::Result<ExitCode> {
         learned.nonzeros(),
         if match_strassen(&learned).is_some() {
             "Strassen's scheme up to slot order and signs"
+        } else if match_strassen_basis(&learned).is_some() {
+            "Strassen's scheme after an integer change of basis"
         } else {
-            "not Strassen's up to slot order and signs"
+            "not Strassen's up to slot order, signs and small basis changes"
         },
         if same_as_shipped {
             "identical to"
