@@ -7,7 +7,7 @@
 //!    unfused sequence (add the A blocks into a temporary, add the B blocks, GEMM into a
 //!    temporary, add it into both destinations), with the fused GEMM and with matrixmultiply
 //!    as the GEMM of that sequence;
-//! 3. one whole Strassen level of `2s x 2s` built from 7 fused calls (`fused_level` with the
+//! 3. one whole Strassen level of `2s x 2s` built from 7 fused calls (the kernel's `Leaf::Fused` last level with the
 //!    shipped plan) against one plain GEMM of `2s x 2s` (and OpenBLAS).
 //!
 //! Contenders run interleaved (A B C A B C ...) and medians are reported, because the machine
@@ -20,10 +20,9 @@ use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::time::Instant;
 use strass::kernel::fused::{
-    fused_gemm, fused_level, Blocking, DstView, FusedConfig, FusedWorkspace, Output, SrcView,
+    fused_gemm, Blocking, DstView, FusedConfig, FusedWorkspace, Output, SrcView,
 };
 use strass::kernel::Element;
-use strass::plan::Plan;
 use strass::tune::measure::random_matrix;
 
 type Contender<'a> = Box<dyn FnMut() -> Result<(), String> + 'a>;
@@ -453,19 +452,27 @@ fn strassen_level<T: Element>(
     threads: usize,
     out: &mut String,
 ) -> Result<(), String> {
-    let plan = Plan::shipped("strassen").ok_or("no shipped strassen plan")?;
+    // One level of the kernel with the fused leaf: its last level is one fused call per product.
+    let engine = strass::Engine::new()
+        .with_scheme(&strass::Scheme::strassen())
+        .map_err(|e| e.to_string())?
+        .leaf(strass::Leaf::Fused)
+        .threads(threads)
+        .cutoff(s)
+        .max_levels(1);
     let n = 2 * s;
     let a = random_matrix::<T>(n, n, 6);
     let b = random_matrix::<T>(n, n, 7);
     let (mut c1, mut c2) = (vec![T::ZERO; n * n], vec![T::ZERO; n * n]);
     let e = |e: strass::kernel::KernelError| e.to_string();
-    let mut ws = FusedWorkspace::<T>::with_config(config(threads)).map_err(e)?;
     let mut ws2 = FusedWorkspace::<T>::with_config(config(threads)).map_err(e)?;
     let mut level: Contender = Box::new(|| {
-        let av = SrcView::row_major(&a, n, n).map_err(e)?;
-        let bv = SrcView::row_major(&b, n, n).map_err(e)?;
-        let cv = DstView::row_major(&mut c1, n, n).map_err(e)?;
-        fused_level(&plan, T::ONE, av, bv, T::ZERO, cv, &mut ws).map_err(e)
+        let av = strass::MatRef::row_major(&a, n, n).map_err(e)?;
+        let bv = strass::MatRef::row_major(&b, n, n).map_err(e)?;
+        let cv = strass::MatMut::row_major(&mut c1, n, n).map_err(e)?;
+        engine
+            .gemm(T::ONE, av, bv, T::ZERO, cv)
+            .map_err(|x| x.to_string())
     });
     let mut plain: Contender = Box::new(|| {
         let at = [(T::ONE, SrcView::row_major(&a, n, n).map_err(e)?)];

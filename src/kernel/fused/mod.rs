@@ -10,7 +10,7 @@
 //! computes each `mr x nr` tile of the product once, in registers, then adds `gamma_i * tile` to
 //! every destination. With `beta_i == 0` the old contents of `C_i` are never read (old NaNs do
 //! not leak). It is the last recursion level of a fast scheme: one call per product `M_r`;
-//! [`fused_level`] runs a whole level of a compiled [`Plan`](crate::plan::Plan) that way.
+//! the kernel's `Leaf::Fused` runs a whole level of a compiled plan that way.
 //!
 //! Layers (BLIS split): `frame` (loops, blocking, threads) knows nothing about SIMD; `pack`
 //! forms the linear combinations; `ukr` / `x86` hold the micro-kernels (AVX-512F, AVX2+FMA and a
@@ -36,14 +36,12 @@
 //! ```
 
 mod frame;
-mod level;
 mod pack;
 mod ukr;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
 pub use frame::Blocking;
-pub use level::fused_level;
 
 use super::{Element, KernelError};
 use frame::Accumulate;
