@@ -10,15 +10,16 @@
 //! * [`scheme`]: the `strass-scheme/1` file format, exact verification (Brent equations),
 //!   equivalence tools, Kronecker products, import of published formats.
 //! * [`plan`]: compiles a verified scheme into an addition schedule.
-//! * [`kernel`]: [`strassen_mul`] and the configurable [`Engine`].
+//! * [`kernel`]: the configurable [`Engine`]: recursion, leaves, SIMD, policy.
+//! * [`api`]: the drop-in entry points [`strassen_mul`], [`sgemm`], [`dgemm`] and the
+//!   `ndarray` / `faer` adapters (features of the same names).
 //! * [`train`]: learns bilinear schemes from random matrix products.
-//! * `blas` (feature `openblas`): the system OpenBLAS, as leaf GEMM and baseline.
+//! * `blas` (feature `openblas`, in `kernel`): the system OpenBLAS, as leaf GEMM and baseline.
 //! * [`tune`]: the per-machine cutoff file written by `strass tune`.
 //! * [`machine`]: the machine description recorded with every benchmark result.
 //! * [`cli`]: the `strass` command.
 
-#[cfg(feature = "openblas")]
-pub mod blas;
+pub mod api;
 pub mod cli;
 pub mod error;
 pub mod kernel;
@@ -28,6 +29,9 @@ pub mod scheme;
 pub mod train;
 pub mod tune;
 
+pub use api::{dgemm, sgemm, strassen_mul, try_dgemm, try_sgemm};
 pub use error::{Error, Result};
-pub use kernel::{strassen_mul, Element, Engine, Leaf, MatMut, MatRef};
+#[cfg(feature = "openblas")]
+pub use kernel::blas;
+pub use kernel::{Element, Engine, Leaf, MatMut, MatRef, Policy};
 pub use scheme::Scheme;

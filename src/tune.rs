@@ -28,7 +28,7 @@
 pub mod measure;
 pub mod search;
 
-use crate::kernel::Leaf;
+use crate::kernel::{Engine, Leaf, Policy, PolicyEntry};
 use crate::machine::Machine;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -372,6 +372,58 @@ pub fn cutoff_for(dtype: &str, leaf: Leaf, threads: usize) -> Option<usize> {
         .and_then(|c| c.file.as_ref())
         .and_then(|f| f.lookup(dtype, leaf, threads))
         .map(|e| e.cutoff)
+}
+
+/// The tuning file's cutoffs as an engine [`Policy`], loaded now from [`active_path`] (a missing
+/// file gives the built-in policy silently; a broken or foreign one is reported on stderr and
+/// ignored). Engines resolve the policy without further I/O.
+pub fn policy() -> Policy {
+    let Some(path) = active_path() else {
+        return Policy::builtin();
+    };
+    if std::fs::metadata(&path).is_err() {
+        return Policy::builtin();
+    }
+    let file = match TuneFile::load_for(&path, this_machine()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("strass: ignoring tuning file: {e}");
+            return Policy::builtin();
+        }
+    };
+    let mut p = Policy::builtin().with_source(path.display().to_string());
+    for e in &file.entries {
+        let dtype = match e.dtype.as_str() {
+            "f32" => "f32",
+            "f64" => "f64",
+            _ => continue,
+        };
+        let Ok(leaf) = parse_leaf(&e.leaf) else {
+            continue;
+        };
+        let entry = PolicyEntry {
+            dtype,
+            leaf,
+            threads: e.threads,
+            cutoff: e.cutoff,
+        };
+        p = match p.clone().with_entry(entry) {
+            Ok(q) => q,
+            Err(msg) => {
+                eprintln!("strass: ignoring an entry of {}: {msg}", path.display());
+                p
+            }
+        };
+    }
+    p
+}
+
+impl Engine {
+    /// [`Engine::new`] with the tuning file's cutoffs ([`policy`]): what [`crate::strassen_mul`]
+    /// uses.
+    pub fn tuned() -> Engine {
+        Engine::new().policy(policy())
+    }
 }
 
 #[cfg(test)]

@@ -217,7 +217,7 @@ fn check<T: Element>(case: &Case, ws: &mut FusedWorkspace<T>, rng: &mut ChaCha8R
 /// and with it disabled (so all three accumulation modes run).
 fn workspaces<T: Element>(small_blocks: bool) -> Vec<FusedWorkspace<T>> {
     let mut out = Vec::new();
-    for isa in Isa::all_supported() {
+    for isa in Isa::available() {
         let cfg = FusedConfig {
             isa: Some(isa),
             ..FusedConfig::default()
@@ -418,7 +418,7 @@ fn thread_count_does_not_change_bits() {
         (&[1.0, -0.5], usize::MAX),
         (&[1.0, -0.5], 0),
     ];
-    for isa in Isa::all_supported() {
+    for isa in Isa::available() {
         for (betas, max_temp_bytes) in modes {
             let run = |threads: usize| {
                 let mut ws = FusedWorkspace::<f64>::with_config(FusedConfig {

@@ -1,5 +1,18 @@
-//! The leaf GEMMs the recursion ends in: `C = alpha A B + beta C` on strided views, through
-//! matrixmultiply or (feature `openblas`) OpenBLAS, on one thread or split over several.
+//! The leaf GEMMs the recursion ends in.
+//!
+//! # The product contract
+//! The recursion's last level calls [`product`] once per product of the scheme:
+//!
+//! ```text
+//! C_i = alpha w_i (sum_j u_j A_j)(sum_l v_l B_l) + beta_i C_i     for every output i
+//! ```
+//!
+//! with integer `u_j`, `v_l`, `w_i` and `beta_i` in {0, 1} (0: C_i is overwritten, not read).
+//! strass's packed GEMM ([`Leaf::Fused`]) implements it natively: the sums are formed while
+//! packing and every micro-tile is added to each output from registers. A classical library
+//! (matrixmultiply, OpenBLAS) implements it with temporaries from the workspace: the sums written
+//! once, one GEMM into an output it overwrites (or a temporary), and one fused pass adding the
+//! product to the other outputs. Plain `C = alpha A B + beta C` ([`gemm`]) is the one-term case.
 //!
 //! Splitting: with `p > 1` threads a leaf is cut into `p` slabs of C rows (or columns, whichever
 //! is longer), each computed by a single-threaded call. Both libraries compute an element of C
@@ -7,7 +20,9 @@
 //! the split changes no bit of the result with the matrixmultiply leaf. The fused leaf
 //! ([`super::fused`]) threads itself (its results do not depend on the thread count either).
 
+use super::simd::{self, Isa};
 use super::view::{RawMut, RawRef};
+use super::workspace::{padded, take};
 use super::{Element, KernelError, Leaf};
 use std::any::TypeId;
 
@@ -140,7 +155,7 @@ unsafe fn gemm1<T: Element>(
         Leaf::Fused => unsafe { fused(alpha, &[(1, a)], &[(1, b)], &mut [(c, T::ONE, beta)], 1) },
         #[cfg(feature = "openblas")]
         Leaf::OpenBlas => {
-            use crate::blas::{gemm_raw, Operand};
+            use super::blas::{gemm_raw, Operand};
             let op = |rows: usize, cols: usize, rs: isize, cs: isize| Operand {
                 rows,
                 cols,
@@ -184,13 +199,160 @@ pub(crate) fn accepts(leaf: Leaf, rows: usize, cols: usize, rs: usize, cs: usize
     }
 }
 
+/// One output of a [`product`]: `C = alpha coeff M + (C unless overwrite)`.
+#[derive(Clone, Copy)]
+pub(crate) struct Out<T> {
+    pub c: RawMut<T>,
+    pub coeff: i64,
+    pub overwrite: bool,
+}
+
+/// Workspace elements a [`product`] with `mb x kb` and `kb x nb` operands needs.
+pub(crate) fn product_ws_len<T>(leaf: Leaf, mb: usize, kb: usize, nb: usize) -> usize {
+    match leaf {
+        Leaf::Fused => 0,
+        _ => padded::<T>(mb * kb) + padded::<T>(kb * nb) + padded::<T>(mb * nb),
+    }
+}
+
+/// The product contract (see the module documentation): for every output,
+/// `C_i = alpha w_i (sum_j u_j A_j)(sum_l v_l B_l) + beta_i C_i`, on up to `threads` threads.
+/// `ws` holds at least [`product_ws_len`] elements.
+///
+/// # Safety
+/// The views are valid; the outputs are pairwise disjoint, disjoint from the sources and from
+/// `ws`, and nothing else accesses them meanwhile.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn product<T: Element>(
+    leaf: Leaf,
+    isa: Isa,
+    alpha: T,
+    a: &[(RawRef<T>, i64)],
+    b: &[(RawRef<T>, i64)],
+    outs: &[Out<T>],
+    ws: &mut [T],
+    threads: usize,
+) -> Result<(), KernelError> {
+    let (Some(a0), Some(b0)) = (a.first(), b.first()) else {
+        return Err(KernelError::Internal("a product without operands".into()));
+    };
+    if outs.is_empty() {
+        return Ok(());
+    }
+    if leaf == Leaf::Fused {
+        let at: Vec<(i64, RawRef<T>)> = a.iter().map(|&(v, w)| (w, v)).collect();
+        let bt: Vec<(i64, RawRef<T>)> = b.iter().map(|&(v, w)| (w, v)).collect();
+        let mut ct: Vec<(RawMut<T>, T, T)> = outs
+            .iter()
+            .map(|o| {
+                let beta = if o.overwrite { T::ZERO } else { T::ONE };
+                (o.c, T::from_i64(o.coeff), beta)
+            })
+            .collect();
+        // SAFETY: forwarded contract.
+        return unsafe { fused(alpha, &at, &bt, &mut ct, threads) };
+    }
+    let (mb, kb, nb) = (a0.0.rows, a0.0.cols, b0.0.cols);
+    let mut ws = ws;
+    // SAFETY (both): the buffers are disjoint parts of the workspace, large enough.
+    let (s, sa) = unsafe { operand(isa, a, take(&mut ws, mb * kb)?.as_mut_ptr(), threads) };
+    let (t, sb) = unsafe { operand(isa, b, take(&mut ws, kb * nb)?.as_mut_ptr(), threads) };
+    let f = sa * sb;
+    let scaled = |c: i64| {
+        if c == 1 {
+            alpha
+        } else {
+            alpha * T::from_i64(c)
+        }
+    };
+    if let [o] = outs {
+        let beta = if o.overwrite { T::ZERO } else { T::ONE };
+        // SAFETY: forwarded contract.
+        return unsafe { gemm(leaf, scaled(f * o.coeff), s, t, beta, o.c, threads) };
+    }
+    // The product goes into an output it overwrites with coefficient ±1 (so the others get an
+    // integer multiple of it), else into a temporary; then one pass adds it to the others.
+    let (src, rest): (RawMut<T>, Vec<(RawMut<T>, i64, bool)>) =
+        match outs.iter().position(|o| o.overwrite && o.coeff.abs() == 1) {
+            Some(i) => {
+                let d = outs[i];
+                // SAFETY: forwarded contract.
+                unsafe { gemm(leaf, scaled(f * d.coeff), s, t, T::ZERO, d.c, threads)? };
+                let rest = outs
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, o)| (o.c, o.coeff * d.coeff, !o.overwrite))
+                    .collect();
+                (d.c, rest)
+            }
+            None => {
+                let m = temp_like(take(&mut ws, mb * nb)?.as_mut_ptr(), outs[0].c);
+                // SAFETY: m is workspace memory of mb x nb elements.
+                unsafe { gemm(leaf, scaled(f), s, t, T::ZERO, m, threads)? };
+                let rest = outs.iter().map(|o| (o.c, o.coeff, !o.overwrite)).collect();
+                (m, rest)
+            }
+        };
+    // SAFETY: forwarded contract; src is disjoint from every other output.
+    unsafe { simd::scatter(isa, src.as_ref(), &rest, threads) };
+    Ok(())
+}
+
+/// A `rows x cols` temporary in `buf`, column-major when `like` is column-contiguous.
+fn temp_like<T>(buf: *mut T, like: RawMut<T>) -> RawMut<T> {
+    let col_major = (like.rows <= 1 || like.rs == 1) && like.cols > 1 && like.cs != 1;
+    let (rs, cs) = if col_major {
+        (1, like.rows as isize)
+    } else {
+        (like.cols as isize, 1)
+    };
+    RawMut {
+        ptr: buf,
+        rows: like.rows,
+        cols: like.cols,
+        rs,
+        cs,
+    }
+}
+
+/// A single term with its coefficient (folded into alpha by the caller), or the linear
+/// combination written once into `buf`.
+///
+/// # Safety
+/// `buf` holds `rows * cols` elements of workspace; the terms are valid views of one shape.
+unsafe fn operand<T: Element>(
+    isa: Isa,
+    terms: &[(RawRef<T>, i64)],
+    buf: *mut T,
+    threads: usize,
+) -> (RawRef<T>, i64) {
+    if let [(v, w)] = terms {
+        return (*v, *w);
+    }
+    let like = terms[0].0;
+    let view = temp_like(
+        buf,
+        RawMut {
+            ptr: like.ptr as *mut T,
+            rows: like.rows,
+            cols: like.cols,
+            rs: like.rs,
+            cs: like.cs,
+        },
+    );
+    // SAFETY: buf holds rows*cols elements; the sources are blocks of A or B.
+    unsafe { simd::combine(isa, view, false, terms, threads) };
+    (view.as_ref(), 1)
+}
+
 /// `C_i = alpha w_i (sum_j u_j A_j)(sum_l v_l B_l) + beta_i C_i` for every output
 /// `(C_i, w_i, beta_i)`, through the fused packed GEMM on `threads` threads.
 ///
 /// # Safety
 /// The views are valid; the outputs are pairwise disjoint, disjoint from the sources, and
 /// nothing else accesses them meanwhile.
-pub(crate) unsafe fn fused<T: Element>(
+unsafe fn fused<T: Element>(
     alpha: T,
     a: &[(i64, RawRef<T>)],
     b: &[(i64, RawRef<T>)],

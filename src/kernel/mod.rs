@@ -38,14 +38,19 @@
 //! intermediate overflows, the result is finite. With `beta = 0`, C's old contents are never read
 //! (old NaNs do not leak); with `alpha = 0`, A and B are not read (C = beta C).
 
+#[cfg(feature = "openblas")]
+pub mod blas;
 pub mod fused;
+mod isa;
 mod leaf;
+pub mod policy;
 mod recurse;
 mod simd;
-mod view;
+pub(crate) mod view;
 mod workspace;
 
-pub use simd::Isa;
+pub use isa::Isa;
+pub use policy::{Policy, PolicyEntry};
 pub use view::{MatMut, MatRef};
 
 use crate::plan::Plan;
@@ -118,13 +123,14 @@ impl_element!(f64, "f64");
 /// The leaf GEMM the recursion ends in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Leaf {
-    /// The `matrixmultiply` crate (pure Rust, default).
+    /// The `matrixmultiply` crate (pure Rust; single-threaded per call, the engine splits
+    /// leaves over threads).
     MatrixMultiply,
     /// System OpenBLAS (`openblas` feature).
     #[cfg(feature = "openblas")]
     OpenBlas,
-    /// strass's own packed GEMM ([`fused`]), which also absorbs the additions of the last
-    /// recursion level: each product of that level is one call that packs the sums of A and B
+    /// strass's own packed GEMM ([`fused`], the default), which also absorbs the additions of
+    /// the last recursion level: each product of that level is one call that packs the sums of A and B
     /// blocks directly and adds the product tile to every C block it feeds, with no temporaries.
     Fused,
 }
@@ -149,21 +155,10 @@ pub enum KernelError {
     Internal(String),
 }
 
-/// Built-in cutoff for `f32` when no tuning file has one: blocks smaller than this in any
-/// dimension go to the leaf GEMM. Measured on the development machine with matrixmultiply leaves,
-/// one thread, n = 8192: 1024 (3 levels) 1.35x over matrixmultiply alone, 512 (4 levels) 1.2x.
-pub const DEFAULT_CUTOFF_F32: usize = 1024;
-
-/// Built-in cutoff for `f64`: at n = 8192, 512 (4 levels) gave 1.28x, 1024 (3 levels) 1.20x.
-pub const DEFAULT_CUTOFF_F64: usize = 512;
-
-/// The built-in cutoff for element type `T` ([`DEFAULT_CUTOFF_F32`] or [`DEFAULT_CUTOFF_F64`]).
+/// The built-in cutoff for element type `T` with the default leaf ([`Leaf::Fused`]); see
+/// [`policy::builtin_cutoff`] for the other leaves.
 pub fn default_cutoff<T: Element>() -> usize {
-    if T::DTYPE == "f64" {
-        DEFAULT_CUTOFF_F64
-    } else {
-        DEFAULT_CUTOFF_F32
-    }
+    policy::builtin_cutoff(T::DTYPE, Leaf::Fused)
 }
 
 /// The plan [`Engine::new`] uses: the shipped learned scheme if present, else Strassen's, both
@@ -208,15 +203,18 @@ pub const MAX_THREADS: usize = 1024;
 /// # Ok::<(), strass::Error>(())
 /// ```
 ///
-/// matrixmultiply's own threading is process-wide (`MATMUL_NUM_THREADS`, read once). So that
-/// the engine's thread count means what it says, the first `gemm` with the matrixmultiply leaf
-/// sets `MATMUL_NUM_THREADS=1` if it is unset; set it yourself before using matrixmultiply to
-/// override (leaves then use that many threads each). The OpenBLAS leaf sets OpenBLAS to one
-/// thread.
+/// The engine does all threading itself: leaves are single-threaded calls (matrixmultiply is
+/// built without its own threading; the OpenBLAS leaf sets OpenBLAS to one thread, process-wide,
+/// at its first use). The engine never changes the process environment.
+///
+/// How many levels a shape runs is decided by the engine's [`Policy`] (see [`policy`] for the
+/// rule); [`Engine::new`] uses the built-in cutoffs, [`Engine::tuned`] (and
+/// [`crate::strassen_mul`]) the tuning file's where it has them.
 #[derive(Debug, Clone)]
 pub struct Engine {
     plan: Arc<Plan>,
     cutoff: Option<usize>,
+    policy: Arc<Policy>,
     max_levels: usize,
     leaf: Leaf,
     threads: Result<usize, String>,
@@ -232,14 +230,16 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// The shipped default scheme, the tuned cutoff (else [`default_cutoff`]), no level limit,
-    /// the matrixmultiply leaf, and `STRASS_NUM_THREADS` threads (default: all cores).
+    /// The shipped default scheme, the built-in policy ([`Policy::builtin`]), no level limit,
+    /// strass's packed GEMM as leaf ([`Leaf::Fused`]), and `STRASS_NUM_THREADS` threads
+    /// (default: all cores; read here, once).
     pub fn new() -> Engine {
         Engine {
             plan: default_plan(),
             cutoff: None,
+            policy: Arc::new(Policy::builtin()),
             max_levels: usize::MAX,
-            leaf: Leaf::MatrixMultiply,
+            leaf: Leaf::Fused,
             threads: default_threads(),
             pin: false,
             pool: Arc::new(OnceLock::new()),
@@ -258,6 +258,17 @@ impl Engine {
     pub fn cutoff(mut self, c: usize) -> Engine {
         self.cutoff = Some(c);
         self
+    }
+
+    /// The cutoffs used when none is set with [`Engine::cutoff`].
+    pub fn policy(mut self, p: Policy) -> Engine {
+        self.policy = Arc::new(p);
+        self
+    }
+
+    /// The engine's policy.
+    pub fn policy_ref(&self) -> &Policy {
+        &self.policy
     }
 
     /// At most `l` levels of recursion (0: always the leaf GEMM).
@@ -320,12 +331,12 @@ impl Engine {
         }
     }
 
-    /// The cutoff used for element type `T`: the explicit one, else the tuned one, else
-    /// [`default_cutoff`].
+    /// The cutoff used for element type `T`: the explicit one, else the policy's for the dtype,
+    /// leaf and thread count (see [`policy`]).
     pub fn cutoff_for<T: Element>(&self) -> usize {
         self.cutoff.unwrap_or_else(|| {
             let p = self.thread_count().unwrap_or(1);
-            crate::tune::cutoff_for(T::DTYPE, self.leaf, p).unwrap_or_else(default_cutoff::<T>)
+            self.policy.cutoff(T::DTYPE, self.leaf, p)
         })
     }
 
@@ -414,8 +425,6 @@ impl Engine {
             .into());
         }
         check_dims(m, k, n)?;
-        let p = self.thread_count()?;
-        let ctx = self.ctx::<T>()?;
         if let Some(cs) = c.span() {
             for (x, name) in [(a.span(), "A"), (b.span(), "B")] {
                 if let Some(xs) = x {
@@ -427,12 +436,33 @@ impl Engine {
                 }
             }
         }
+        // SAFETY: the views were checked against their slices, C does not overlap itself
+        // (MatMut::new) nor A or B (checked above), and we hold C's unique borrow.
+        unsafe { self.gemm_unchecked(alpha, a.raw(), b.raw(), beta, c.raw()) }
+    }
+
+    /// [`Engine::gemm`] on raw views whose shapes agree and whose dimensions were checked.
+    ///
+    /// # Safety
+    /// The views are valid with non-negative strides, C's elements are distinct and disjoint
+    /// from A and B, and nothing else accesses C meanwhile.
+    pub(crate) unsafe fn gemm_unchecked<T: Element>(
+        &self,
+        alpha: T,
+        ar: view::RawRef<T>,
+        br: view::RawRef<T>,
+        beta: T,
+        cr: view::RawMut<T>,
+    ) -> Result<(), crate::Error> {
+        let (m, k, n) = (ar.rows, ar.cols, br.cols);
+        let p = self.thread_count()?;
+        let ctx = self.ctx::<T>()?;
         for (r, cl, rs, cs, name) in [
-            (a.rows(), a.cols(), a.row_stride(), a.col_stride(), "A"),
-            (b.rows(), b.cols(), b.row_stride(), b.col_stride(), "B"),
-            (c.rows(), c.cols(), c.row_stride(), c.col_stride(), "C"),
+            (ar.rows, ar.cols, ar.rs, ar.cs, "A"),
+            (br.rows, br.cols, br.rs, br.cs, "B"),
+            (cr.rows, cr.cols, cr.rs, cr.cs, "C"),
         ] {
-            if !leaf::accepts(self.leaf, r, cl, rs, cs) {
+            if !leaf::accepts(self.leaf, r, cl, rs.unsigned_abs(), cs.unsigned_abs()) {
                 return Err(KernelError::Shape(format!(
                     "{name} ({r}x{cl}, strides {rs}, {cs}): the {:?} leaf needs a unit stride in one dimension",
                     self.leaf
@@ -444,7 +474,6 @@ impl Engine {
             return Ok(());
         }
         prepare_leaf(self.leaf);
-        let (ar, br, cr) = (a.raw(), b.raw(), c.raw());
         let ow = beta == T::ZERO;
         let ws_len = if alpha == T::ZERO || k == 0 || !ctx.recurses(m, k, n, 0) {
             0
@@ -456,9 +485,7 @@ impl Engine {
             .ok_or(KernelError::Alloc { bytes: usize::MAX })?;
         let mut ws = self.cache.take(bytes)?;
         let mut run = || -> Result<(), KernelError> {
-            // SAFETY: the views were checked against their slices, C does not overlap itself
-            // (MatMut::new) nor A or B (checked above), and we hold C's unique borrow; the
-            // workspace is ours.
+            // SAFETY: the caller's contract; the workspace is ours.
             unsafe {
                 if alpha == T::ZERO || k == 0 {
                     simd::scale(cr, beta, p);
@@ -484,7 +511,7 @@ impl Engine {
 }
 
 /// Rejects dimensions whose products overflow (the flop count and every block size must fit).
-fn check_dims(m: usize, k: usize, n: usize) -> Result<(), KernelError> {
+pub(crate) fn check_dims(m: usize, k: usize, n: usize) -> Result<(), KernelError> {
     let ok = m.checked_mul(k).is_some()
         && k.checked_mul(n).is_some()
         && m.checked_mul(n).is_some()
@@ -500,45 +527,14 @@ fn check_dims(m: usize, k: usize, n: usize) -> Result<(), KernelError> {
 
 /// Makes the leaf library single-threaded (the engine does the threading).
 fn prepare_leaf(leaf: Leaf) {
-    match leaf {
-        Leaf::MatrixMultiply => {
-            static ONCE: std::sync::Once = std::sync::Once::new();
-            ONCE.call_once(|| {
-                if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
-                    // matrixmultiply reads this once, at its first call. Setting the environment
-                    // races with concurrent getenv in other threads; it happens once, before the
-                    // engine calls matrixmultiply, and users can pre-empt it by setting it.
-                    std::env::set_var("MATMUL_NUM_THREADS", "1");
-                }
-            });
-        }
-        #[cfg(feature = "openblas")]
-        Leaf::OpenBlas => crate::blas::set_num_threads(1),
-        Leaf::Fused => {}
+    #[cfg(feature = "openblas")]
+    if leaf == Leaf::OpenBlas {
+        blas::set_num_threads(1);
     }
+    let _ = leaf;
 }
 
-/// C = A B for row-major contiguous A (m x k), B (k x n), C (m x n), with the shipped scheme and
-/// the default [`Engine`] (tuned or built-in cutoff, `STRASS_NUM_THREADS` threads). C's old
-/// contents are ignored.
-pub fn strassen_mul<T: Element>(
-    a: &[T],
-    b: &[T],
-    c: &mut [T],
-    m: usize,
-    k: usize,
-    n: usize,
-) -> Result<(), crate::Error> {
-    check_dims(m, k, n)?;
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    let engine = ENGINE.get_or_init(Engine::new);
-    let a = MatRef::row_major(a, m, k).map_err(|e| named(e, "A"))?;
-    let b = MatRef::row_major(b, k, n).map_err(|e| named(e, "B"))?;
-    let c = MatMut::row_major(c, m, n).map_err(|e| named(e, "C"))?;
-    engine.gemm(T::ONE, a, b, T::ZERO, c)
-}
-
-fn named(e: KernelError, what: &str) -> KernelError {
+pub(crate) fn named(e: KernelError, what: &str) -> KernelError {
     match e {
         KernelError::Shape(s) => KernelError::Shape(format!("{what}: {s}")),
         e => e,

@@ -162,8 +162,8 @@ impl Ctx<'_> {
         }
         let (m0, k0, n0) = self.plan.dims();
         let (mb, kb, nb) = (m / m0, k / k0, n / n0);
-        if self.fuses_last_level(mb, kb, nb, depth) {
-            return 0;
+        if self.last_level(mb, kb, nb, depth) {
+            return leaf::product_ws_len::<T>(self.leaf, mb, kb, nb);
         }
         let st = padded::<T>(mb * kb) + padded::<T>(kb * nb);
         let seq_child = self.ws_len::<T>(mb, kb, nb, depth + 1, 1);
@@ -229,8 +229,8 @@ impl Ctx<'_> {
         };
         // SAFETY (all calls below): forwarded contract; the peeled pieces of C are disjoint.
         unsafe {
-            if self.fuses_last_level(mb, kb, nb, depth) {
-                self.fused_level(alpha, &blk, self.plan.schedule(ow), threads)?;
+            if self.last_level(mb, kb, nb, depth) {
+                self.product_level(alpha, &blk, self.plan.schedule(ow), ws, threads)?;
             } else {
                 self.level(depth, alpha, &blk, self.plan.schedule(ow), ws, threads)?;
             }
@@ -271,20 +271,21 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Whether this level (children `mb x kb x nb`) is the last and the fused leaf absorbs it.
-    fn fuses_last_level(&self, mb: usize, kb: usize, nb: usize, depth: usize) -> bool {
-        self.leaf == Leaf::Fused && !self.recurses(mb, kb, nb, depth + 1)
+    /// Whether this level (children `mb x kb x nb`) is the last: its products go to the leaf.
+    fn last_level(&self, mb: usize, kb: usize, nb: usize, depth: usize) -> bool {
+        !self.recurses(mb, kb, nb, depth + 1)
     }
 
-    /// The last level with the fused leaf: one packed-GEMM call per product, in schedule order,
-    /// reading the product's A and B blocks while packing and adding its tiles to every C block
-    /// it feeds (overwriting where the schedule writes a block first). No temporaries; the
-    /// products run one after another, each on all `threads` threads.
-    unsafe fn fused_level<T: Element>(
+    /// The last level: one call of the leaf's product contract ([`leaf::product`]) per product,
+    /// in schedule order, with the product's A and B blocks as operand terms and every C block it
+    /// feeds as an output (overwritten where the schedule writes the block first). The products
+    /// run one after another, each on all `threads` threads.
+    unsafe fn product_level<T: Element>(
         &self,
         alpha: T,
         blk: &Blocks<T>,
         sched: &Schedule,
+        ws: &mut [T],
         threads: usize,
     ) -> Result<(), KernelError> {
         for &z in &sched.zero_blocks {
@@ -292,6 +293,7 @@ impl Ctx<'_> {
             unsafe { simd::scale(blk.c(z), T::ZERO, threads) };
         }
         let data = self.plan.data();
+        let mut outs: Vec<leaf::Out<T>> = Vec::new();
         for step in &sched.steps {
             let r = step.product;
             let fresh = |block: usize| match step.dest {
@@ -300,26 +302,27 @@ impl Ctx<'_> {
                 } if b == block => fresh,
                 _ => step.scatter.iter().any(|s| s.block == block && s.fresh),
             };
-            let a: Vec<(i64, RawRef<T>)> = data.a_terms[r]
-                .iter()
-                .map(|t| (t.coeff, blk.a(t.block)))
-                .collect();
-            let b: Vec<(i64, RawRef<T>)> = data.b_terms[r]
-                .iter()
-                .map(|t| (t.coeff, blk.b(t.block)))
-                .collect();
-            let mut c: Vec<(RawMut<T>, T, T)> = data.c_terms[r]
-                .iter()
-                .map(|t| {
-                    (
-                        blk.c(t.block),
-                        T::from_i64(t.coeff),
-                        if fresh(t.block) { T::ZERO } else { T::ONE },
-                    )
-                })
-                .collect();
-            // SAFETY: the sources are blocks of A and B, the outputs distinct blocks of C.
-            unsafe { leaf::fused(alpha, &a, &b, &mut c, threads)? };
+            outs.clear();
+            outs.extend(data.c_terms[r].iter().map(|t| leaf::Out {
+                c: blk.c(t.block),
+                coeff: t.coeff,
+                overwrite: fresh(t.block),
+            }));
+            // SAFETY: the sources are blocks of A and B, the outputs distinct blocks of C, the
+            // workspace is ours.
+            unsafe {
+                with_views(
+                    &data.a_terms[r],
+                    |i| blk.a(i),
+                    |a| {
+                        with_views(
+                            &data.b_terms[r],
+                            |i| blk.b(i),
+                            |b| leaf::product(self.leaf, self.isa, alpha, a, b, &outs, ws, threads),
+                        )
+                    },
+                )?
+            };
         }
         Ok(())
     }

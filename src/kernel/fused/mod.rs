@@ -43,56 +43,12 @@ mod x86;
 
 pub use frame::Blocking;
 
+pub use super::isa::Isa;
 use super::{Element, KernelError};
 use frame::Accumulate;
 use pack::Term;
 use std::marker::PhantomData;
 use ukr::{TileDst, UKernel};
-
-/// The instruction set of a micro-kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Isa {
-    /// AVX-512F: 32 zmm registers; f64 tile 8 x 24, f32 tile 8 x 48.
-    Avx512,
-    /// AVX2 + FMA: 16 ymm registers; f64 tile 6 x 8, f32 tile 6 x 16.
-    Avx2,
-    /// Plain Rust, any CPU: 4 x 8 tile of scalars.
-    Portable,
-}
-
-impl Isa {
-    /// The best instruction set this CPU supports.
-    pub fn detect() -> Isa {
-        [Isa::Avx512, Isa::Avx2]
-            .into_iter()
-            .find(|i| i.supported())
-            .unwrap_or(Isa::Portable)
-    }
-
-    /// True when this CPU can run the micro-kernels of this instruction set.
-    pub fn supported(self) -> bool {
-        match self {
-            Isa::Portable => true,
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => {
-                std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => false,
-        }
-    }
-
-    /// Every instruction set this CPU supports, best first.
-    pub fn all_supported() -> Vec<Isa> {
-        [Isa::Avx512, Isa::Avx2, Isa::Portable]
-            .into_iter()
-            .filter(|i| i.supported())
-            .collect()
-    }
-}
 
 /// Checks that a `rows x cols` view with these strides, starting at `data[0]`, fits in `len`.
 fn check_extent(
@@ -426,7 +382,7 @@ impl<T: Element> Default for FusedWorkspace<T> {
 impl<T: Element> FusedWorkspace<T> {
     /// The best micro-kernel for this CPU, one thread, built-in blocking; allocates lazily.
     pub fn new() -> Self {
-        let uk = ukr::select::<T>(Isa::detect())
+        let uk = ukr::select::<T>(Isa::selected())
             .or_else(|| ukr::select::<T>(Isa::Portable))
             .expect("the portable micro-kernel is always available");
         let blocking = default_blocking(uk.mr, uk.nr, std::mem::size_of::<T>());
@@ -442,7 +398,7 @@ impl<T: Element> FusedWorkspace<T> {
     /// A workspace with these options; an instruction set this CPU lacks, zero threads or a
     /// zero block size is an error.
     pub fn with_config(cfg: FusedConfig) -> Result<Self, KernelError> {
-        let isa = cfg.isa.unwrap_or_else(Isa::detect);
+        let isa = cfg.isa.unwrap_or_else(Isa::selected);
         let uk = ukr::select::<T>(isa).ok_or_else(|| {
             KernelError::Option(format!(
                 "fused GEMM: this CPU cannot run the {isa:?} micro-kernels"

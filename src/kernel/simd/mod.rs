@@ -22,6 +22,7 @@ mod avx512;
 mod kernels;
 mod portable;
 
+pub use super::isa::Isa;
 use super::view::{RawMut, RawRef};
 use super::Element;
 use std::any::TypeId;
@@ -64,67 +65,6 @@ pub(crate) struct Dst<T> {
     pub acc: bool,
 }
 
-/// The instruction set the row kernels use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Isa {
-    /// AVX-512F.
-    Avx512,
-    /// AVX2 with FMA.
-    Avx2Fma,
-    /// Scalar code.
-    Portable,
-}
-
-impl Isa {
-    /// Every instruction set this CPU supports, best first.
-    pub fn available() -> Vec<Isa> {
-        let mut v = Vec::new();
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                v.push(Isa::Avx512);
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                v.push(Isa::Avx2Fma);
-            }
-        }
-        v.push(Isa::Portable);
-        v
-    }
-
-    /// The best supported instruction set, or the one `STRASS_SIMD` (`avx512`, `avx2`, `portable`)
-    /// asks for if the CPU supports it. Detected once per process.
-    pub fn selected() -> Isa {
-        static SEL: OnceLock<Isa> = OnceLock::new();
-        *SEL.get_or_init(|| {
-            let avail = Isa::available();
-            let want = std::env::var("STRASS_SIMD")
-                .ok()
-                .and_then(|s| match s.as_str() {
-                    "avx512" => Some(Isa::Avx512),
-                    "avx2" => Some(Isa::Avx2Fma),
-                    "portable" => Some(Isa::Portable),
-                    _ => None,
-                });
-            match want {
-                Some(w) if avail.contains(&w) => w,
-                _ => avail[0],
-            }
-        })
-    }
-
-    /// `"avx512"`, `"avx2+fma"` or `"portable"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Isa::Avx512 => "avx512",
-            Isa::Avx2Fma => "avx2+fma",
-            Isa::Portable => "portable",
-        }
-    }
-}
-
 /// Reinterprets a slice of `A` as a slice of `B`.
 ///
 /// # Safety
@@ -156,7 +96,7 @@ pub(crate) unsafe fn row_combine<T: Element>(
                 #[cfg(target_arch = "x86_64")]
                 Isa::Avx512 => avx512::f32::combine(len, d, acc, s, nt),
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx2Fma => avx2::f32::combine(len, d, acc, s, nt),
+                Isa::Avx2 => avx2::f32::combine(len, d, acc, s, nt),
                 _ => portable::combine(0, len, 1, d, acc, s),
             }
         } else if TypeId::of::<T>() == TypeId::of::<f64>() {
@@ -165,7 +105,7 @@ pub(crate) unsafe fn row_combine<T: Element>(
                 #[cfg(target_arch = "x86_64")]
                 Isa::Avx512 => avx512::f64::combine(len, d, acc, s, nt),
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx2Fma => avx2::f64::combine(len, d, acc, s, nt),
+                Isa::Avx2 => avx2::f64::combine(len, d, acc, s, nt),
                 _ => portable::combine(0, len, 1, d, acc, s),
             }
         } else {
@@ -187,7 +127,7 @@ pub(crate) unsafe fn row_scatter<T: Element>(isa: Isa, len: usize, src: *const T
                 #[cfg(target_arch = "x86_64")]
                 Isa::Avx512 => avx512::f32::scatter(len, x, d),
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx2Fma => avx2::f32::scatter(len, x, d),
+                Isa::Avx2 => avx2::f32::scatter(len, x, d),
                 _ => portable::scatter(0, len, 1, x, d),
             }
         } else if TypeId::of::<T>() == TypeId::of::<f64>() {
@@ -196,7 +136,7 @@ pub(crate) unsafe fn row_scatter<T: Element>(isa: Isa, len: usize, src: *const T
                 #[cfg(target_arch = "x86_64")]
                 Isa::Avx512 => avx512::f64::scatter(len, x, d),
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx2Fma => avx2::f64::scatter(len, x, d),
+                Isa::Avx2 => avx2::f64::scatter(len, x, d),
                 _ => portable::scatter(0, len, 1, x, d),
             }
         } else {

@@ -1,7 +1,7 @@
 //! System OpenBLAS (feature `openblas`): a strided GEMM wrapper for the kernel's leaf and the
 //! benchmarks' baseline, thread control, and the library's self-description.
 
-use crate::kernel::{Element, KernelError};
+use super::{Element, KernelError};
 // Linking: openblas-src emits the `-lopenblas` directive; blas-src selects it as the BLAS.
 use blas_src as _;
 use cblas as _;

@@ -1,0 +1,612 @@
+//! Shapes benchmark: the default `strassen_mul` engine against OpenBLAS (feature `openblas`),
+//! faer, matrixmultiply and strass's own packed GEMM alone, on a suite of square (odd and
+//! non-power-of-two sizes included), rectangular and skinny shapes, f32 and f64, on 1 thread and
+//! all cores.
+//!
+//! ```sh
+//! cargo bench --features openblas --bench shapes      # full suite: bench-results/shapes.{csv,md,svg}
+//! STRASS_BENCH_SHAPES=2048,4097x4097x4097 STRASS_BENCH_DTYPES=f32 STRASS_BENCH_THREADS=1 \
+//!   cargo bench --features openblas --bench shapes    # a subset: target/bench-results-quick/
+//! ```
+//!
+//! Every (shape, dtype, threads) cell runs its contenders interleaved (A B C A B C ...), after
+//! `STRASS_BENCH_WARMUP` (default 1) untimed rounds, `STRASS_BENCH_REPS` timed rounds (default
+//! 3, or 2 for products above 4e11 flops); medians are reported. The speedup is baseline time /
+//! contender time, the baseline being OpenBLAS on the same threads (without the feature: strass's
+//! packed GEMM). The relative error `||C - AB||_F / ||AB||_F` is estimated with a random-vector
+//! residual computed in double-double. Knobs: `STRASS_BENCH_SHAPES` (comma-separated `n` or
+//! `MxKxN`), `STRASS_BENCH_DTYPES`, `STRASS_BENCH_THREADS`, `STRASS_BENCH_CUTOFFS` (extra strass
+//! rows with these cutoffs), `STRASS_BENCH_SKIP` (contenders to leave out: faer, mm, packed),
+//! `STRASS_BENCH_OUT`.
+
+use plotters::prelude::*;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+use strass::machine::Machine;
+use strass::tune::measure::{gemm_flops, interleaved, median, random_matrix, ResidualCheck};
+use strass::{Element, Engine, MatMut, MatRef};
+
+/// The full suite: squares from 500 to 8192 (odd, non-power-of-two and powers of two),
+/// rectangular and skinny shapes.
+const SUITE: &[(usize, usize, usize)] = &[
+    (500, 500, 500),
+    (1000, 1000, 1000),
+    (1500, 1500, 1500),
+    (2000, 2000, 2000),
+    (2048, 2048, 2048),
+    (2500, 2500, 2500),
+    (3001, 3001, 3001),
+    (4095, 4095, 4095),
+    (4096, 4096, 4096),
+    (4097, 4097, 4097),
+    (6000, 6000, 6000),
+    (8192, 8192, 8192),
+    (8192, 8192, 1024),
+    (1024, 8192, 8192),
+    (8192, 1024, 8192),
+    (3000, 5000, 7000),
+    (2000, 3000, 4000),
+    (8192, 500, 8192),
+    (4096, 128, 4096),
+    (64, 4096, 4096),
+];
+
+fn env(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|s| !s.trim().is_empty())
+}
+
+fn env_num(var: &str, default: usize) -> usize {
+    env(var).map_or(default, |s| {
+        s.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{var}: `{s}` is not a number"))
+    })
+}
+
+fn parse_shapes(s: &str) -> Vec<(usize, usize, usize)> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let d: Vec<usize> = p
+                .split('x')
+                .map(|x| {
+                    x.trim()
+                        .parse()
+                        .unwrap_or_else(|_| panic!("STRASS_BENCH_SHAPES: bad shape `{p}`"))
+                })
+                .collect();
+            match d[..] {
+                [n] => (n, n, n),
+                [m, k, n] => (m, k, n),
+                _ => panic!("STRASS_BENCH_SHAPES: `{p}` is not n or MxKxN"),
+            }
+        })
+        .collect()
+}
+
+fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// One measured row.
+struct Row {
+    shape: (usize, usize, usize),
+    dtype: &'static str,
+    threads: usize,
+    contender: String,
+    levels: usize,
+    median_s: f64,
+    min_s: f64,
+    baseline_s: f64,
+    rel_error: f64,
+}
+
+type Run<'a> = Box<dyn FnMut() -> Result<(), String> + 'a>;
+
+fn engine_gemm<T: Element>(
+    e: &Engine,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    sh: (usize, usize, usize),
+) -> Result<(), String> {
+    let (m, k, n) = sh;
+    e.gemm(
+        T::ONE,
+        MatRef::row_major(a, m, k).map_err(|e| e.to_string())?,
+        MatRef::row_major(b, k, n).map_err(|e| e.to_string())?,
+        T::ZERO,
+        MatMut::row_major(c, m, n).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())
+}
+
+trait Contenders: Element + faer::traits::ComplexField {
+    fn mm(sh: (usize, usize, usize), a: &[Self], b: &[Self], c: &mut [Self]);
+}
+
+macro_rules! impl_contenders {
+    ($t:ty, $mm:path) => {
+        impl Contenders for $t {
+            fn mm(sh: (usize, usize, usize), a: &[Self], b: &[Self], c: &mut [Self]) {
+                let (m, k, n) = sh;
+                assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
+                // SAFETY: the slices hold exactly the row-major matrices described.
+                unsafe {
+                    $mm(
+                        m,
+                        k,
+                        n,
+                        1.0,
+                        a.as_ptr(),
+                        k as isize,
+                        1,
+                        b.as_ptr(),
+                        n as isize,
+                        1,
+                        0.0,
+                        c.as_mut_ptr(),
+                        n as isize,
+                        1,
+                    )
+                }
+            }
+        }
+    };
+}
+impl_contenders!(f32, matrixmultiply::sgemm);
+impl_contenders!(f64, matrixmultiply::dgemm);
+
+fn faer_mul<T: Contenders>(sh: (usize, usize, usize), p: usize, a: &[T], b: &[T], c: &mut [T]) {
+    let (m, k, n) = sh;
+    let av = faer::MatRef::from_row_major_slice(a, m, k);
+    let bv = faer::MatRef::from_row_major_slice(b, k, n);
+    let cv = faer::MatMut::from_row_major_slice_mut(c, m, n);
+    let par = if p == 1 {
+        faer::Par::Seq
+    } else {
+        faer::Par::rayon(p)
+    };
+    faer::linalg::matmul::matmul(cv, faer::Accum::Replace, av, bv, T::ONE, par);
+}
+
+#[cfg(feature = "openblas")]
+fn openblas_mul<T: Element>(
+    sh: (usize, usize, usize),
+    p: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+) -> Result<(), String> {
+    use strass::blas::{gemm, set_num_threads, Operand};
+    let (m, k, n) = sh;
+    let op = |rows, cols| Operand {
+        rows,
+        cols,
+        rs: cols,
+        cs: 1,
+    };
+    set_num_threads(p);
+    gemm(T::ONE, a, op(m, k), b, op(k, n), T::ZERO, c, op(m, n)).map_err(|e| e.to_string())
+}
+
+fn cell<T: Contenders>(
+    sh: (usize, usize, usize),
+    p: usize,
+    cutoffs: &[usize],
+    skip: &[String],
+    rows: &mut Vec<Row>,
+) {
+    let (m, k, n) = sh;
+    let a = random_matrix::<T>(m, k, 1);
+    let b = random_matrix::<T>(k, n, 2);
+    let mut c = vec![T::ZERO; m * n];
+    let check = ResidualCheck::new(&a, &b, m, k, n, 3);
+    let default = Engine::tuned().threads(p);
+    let packed = default.clone().max_levels(0);
+    let variants: Vec<(String, Engine)> = std::iter::once(("strass".to_string(), default.clone()))
+        .chain(
+            cutoffs
+                .iter()
+                .map(|&x| (format!("strass cutoff {x}"), default.clone().cutoff(x))),
+        )
+        .collect();
+    let c_cell = std::cell::RefCell::new(&mut c);
+    let mut names: Vec<(String, usize)> = Vec::new();
+    let mut runs: Vec<Run<'_>> = Vec::new();
+    #[cfg(feature = "openblas")]
+    {
+        names.push(("OpenBLAS".into(), 0));
+        runs.push(Box::new(|| {
+            openblas_mul(sh, p, &a, &b, &mut c_cell.borrow_mut())
+        }));
+    }
+    for (name, e) in &variants {
+        names.push((name.clone(), e.levels_for::<T>(m, k, n)));
+        runs.push(Box::new(|| {
+            engine_gemm(e, &a, &b, &mut c_cell.borrow_mut(), sh)
+        }));
+    }
+    if !skip.iter().any(|s| s == "packed") {
+        names.push(("strass packed GEMM alone".into(), 0));
+        runs.push(Box::new(|| {
+            engine_gemm(&packed, &a, &b, &mut c_cell.borrow_mut(), sh)
+        }));
+    }
+    if !skip.iter().any(|s| s == "faer") {
+        names.push(("faer".into(), 0));
+        runs.push(Box::new(|| {
+            faer_mul(sh, p, &a, &b, &mut c_cell.borrow_mut());
+            Ok(())
+        }));
+    }
+    if p == 1 && !skip.iter().any(|s| s == "mm") {
+        names.push(("matrixmultiply".into(), 0));
+        runs.push(Box::new(|| {
+            T::mm(sh, &a, &b, &mut c_cell.borrow_mut());
+            Ok(())
+        }));
+    }
+    let flops = gemm_flops(m, k, n);
+    let reps = env_num("STRASS_BENCH_REPS", if flops > 4e11 { 2 } else { 3 });
+    let warmup = env_num("STRASS_BENCH_WARMUP", 1);
+    let mut refs: Vec<&mut dyn FnMut() -> Result<(), String>> = runs
+        .iter_mut()
+        .map(|r| &mut **r as &mut dyn FnMut() -> Result<(), String>)
+        .collect();
+    let t0 = Instant::now();
+    let timings = interleaved(&mut refs, warmup, reps, |_| true)
+        .unwrap_or_else(|e| panic!("{m}x{k}x{n} {}: {e}", T::DTYPE));
+    // Errors: each contender once more, then the residual check of its result.
+    let mut errors = Vec::new();
+    for r in refs.iter_mut() {
+        r().unwrap_or_else(|e| panic!("{e}"));
+        errors.push(check.error(&c_cell.borrow()));
+    }
+    drop(refs);
+    let base = timings[0].median_wall();
+    for (((name, levels), t), err) in names.into_iter().zip(&timings).zip(errors) {
+        let walls: Vec<f64> = t.samples.iter().map(|s| s.wall).collect();
+        let row = Row {
+            shape: sh,
+            dtype: T::DTYPE,
+            threads: p,
+            contender: name,
+            levels,
+            median_s: median(&walls),
+            min_s: walls.iter().copied().fold(f64::INFINITY, f64::min),
+            baseline_s: base,
+            rel_error: err,
+        };
+        eprintln!(
+            "{m:>5}x{k:>5}x{n:>5} {} p={p} {:<28} {:>9.4} s  {:>6.3}x  levels {}  err {:.2e}",
+            T::DTYPE,
+            row.contender,
+            row.median_s,
+            base / row.median_s,
+            row.levels,
+            row.rel_error
+        );
+        rows.push(row);
+    }
+    eprintln!(
+        "  ({:.0} s for the cell, load {})",
+        t0.elapsed().as_secs_f64(),
+        loadavg()
+    );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let custom = env("STRASS_BENCH_SHAPES");
+    let shapes = custom
+        .as_deref()
+        .map_or_else(|| SUITE.to_vec(), parse_shapes);
+    let dtypes: Vec<String> = env("STRASS_BENCH_DTYPES")
+        .unwrap_or_else(|| "f32,f64".into())
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect();
+    let threads: Vec<usize> = env("STRASS_BENCH_THREADS").map_or_else(
+        || {
+            let mut v = vec![1, all_cores()];
+            v.dedup();
+            v
+        },
+        |s| {
+            s.split(',')
+                .map(|x| x.trim().parse().expect("STRASS_BENCH_THREADS"))
+                .collect()
+        },
+    );
+    let cutoffs: Vec<usize> = env("STRASS_BENCH_CUTOFFS").map_or_else(Vec::new, |s| {
+        s.split(',')
+            .map(|x| x.trim().parse().expect("STRASS_BENCH_CUTOFFS"))
+            .collect()
+    });
+    let skip: Vec<String> = env("STRASS_BENCH_SKIP").map_or_else(Vec::new, |s| {
+        s.split(',').map(|x| x.trim().to_string()).collect()
+    });
+    let full = custom.is_none()
+        && env("STRASS_BENCH_DTYPES").is_none()
+        && env("STRASS_BENCH_THREADS").is_none()
+        && cutoffs.is_empty()
+        && skip.is_empty()
+        && env("STRASS_BENCH_REPS").is_none();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = match env("STRASS_BENCH_OUT") {
+        Some(d) => PathBuf::from(d),
+        None if full => root.join("bench-results"),
+        None => root.join("target").join("bench-results-quick"),
+    };
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let machine = Machine::detect();
+    let load_start = loadavg();
+    let t0 = Instant::now();
+    let mut rows = Vec::new();
+    for &sh in &shapes {
+        for &p in &threads {
+            for d in &dtypes {
+                match d.as_str() {
+                    "f32" => cell::<f32>(sh, p, &cutoffs, &skip, &mut rows),
+                    "f64" => cell::<f64>(sh, p, &cutoffs, &skip, &mut rows),
+                    other => panic!("STRASS_BENCH_DTYPES: unknown dtype `{other}`"),
+                }
+            }
+        }
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let load_end = loadavg();
+    write_csv(&dir, &rows, &machine);
+    write_md(&dir, &rows, &machine, wall, &load_start, &load_end);
+    let svg = dir.join("shapes.svg");
+    plot(&rows, &machine, &svg).unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
+    eprintln!("wrote {}", svg.display());
+}
+
+fn baseline_name() -> &'static str {
+    if cfg!(feature = "openblas") {
+        "OpenBLAS"
+    } else {
+        "strass"
+    }
+}
+
+fn write_csv(dir: &std::path::Path, rows: &[Row], machine: &Machine) {
+    let mut s = machine.csv_comment();
+    s.push_str("m,k,n,dtype,threads,contender,levels,median_s,min_s,baseline,baseline_s,speedup,rel_error\n");
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{:.6},{:.6},{},{:.6},{:.4},{:.3e}",
+            r.shape.0,
+            r.shape.1,
+            r.shape.2,
+            r.dtype,
+            r.threads,
+            strass::machine::csv_field(&r.contender),
+            r.levels,
+            r.median_s,
+            r.min_s,
+            baseline_name(),
+            r.baseline_s,
+            r.baseline_s / r.median_s,
+            r.rel_error
+        );
+    }
+    let path = dir.join("shapes.csv");
+    std::fs::write(&path, s).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    eprintln!("wrote {}", path.display());
+}
+
+fn geomean(x: &[f64]) -> f64 {
+    (x.iter().map(|v| v.ln()).sum::<f64>() / x.len().max(1) as f64).exp()
+}
+
+fn write_md(dir: &std::path::Path, rows: &[Row], machine: &Machine, wall: f64, l0: &str, l1: &str) {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# Shapes: default `strassen_mul` against {} and other GEMMs\n",
+        baseline_name()
+    );
+    let _ = writeln!(
+        md,
+        "Ratios are {b} time / contender time on the same threads, same inputs, medians of interleaved \
+         rounds (`cargo bench --features openblas --bench shapes`); `strass` is the default engine \
+         (`Engine::tuned()`, no tuning file: built-in policy), `levels` the recursion levels it ran; \
+         errors are `||C - AB||_F / ||AB||_F` (random-vector residual in double-double). \
+         Machine: {}. Run took {wall:.0} s; load average {l0} at the start, {l1} at the end.\n",
+        machine.summary(),
+        b = baseline_name()
+    );
+    let mut cells: Vec<((usize, usize, usize), &str, usize)> =
+        rows.iter().map(|r| (r.shape, r.dtype, r.threads)).collect();
+    cells.dedup();
+    let mut contenders: Vec<&str> = Vec::new();
+    for r in rows {
+        if !contenders.contains(&r.contender.as_str()) {
+            contenders.push(&r.contender);
+        }
+    }
+    let mut groups: Vec<(&str, usize)> = cells.iter().map(|c| (c.1, c.2)).collect();
+    groups.sort();
+    groups.dedup();
+    for (dtype, p) in groups {
+        let _ = writeln!(
+            md,
+            "## {dtype}, {p} thread{}\n",
+            if p == 1 { "" } else { "s" }
+        );
+        let _ = write!(md, "| m x k x n | {} s |", baseline_name());
+        for c in contenders.iter().filter(|c| **c != baseline_name()) {
+            let _ = write!(md, " {c} |");
+        }
+        let _ = writeln!(
+            md,
+            " strass levels | strass error | {} error |",
+            baseline_name()
+        );
+        let _ = write!(md, "| --- | ---: |");
+        for _ in contenders.iter().filter(|c| **c != baseline_name()) {
+            let _ = write!(md, " ---: |");
+        }
+        let _ = writeln!(md, " ---: | ---: | ---: |");
+        let mut strass_ratios = Vec::new();
+        let mut worst: Option<(f64, (usize, usize, usize))> = None;
+        for &(sh, d, q) in cells.iter().filter(|c| c.1 == dtype && c.2 == p) {
+            let of = |name: &str| {
+                rows.iter().find(|r| {
+                    r.shape == sh && r.dtype == d && r.threads == q && r.contender == name
+                })
+            };
+            let Some(base) = of(baseline_name()) else {
+                continue;
+            };
+            let _ = write!(
+                md,
+                "| {} x {} x {} | {:.4} |",
+                sh.0, sh.1, sh.2, base.median_s
+            );
+            for c in contenders.iter().filter(|c| **c != baseline_name()) {
+                match of(c) {
+                    Some(r) => {
+                        let x = base.median_s / r.median_s;
+                        if *c == "strass" {
+                            let _ = write!(md, " **{x:.3}x** |");
+                        } else {
+                            let _ = write!(md, " {x:.3}x |");
+                        }
+                    }
+                    None => {
+                        let _ = write!(md, " - |");
+                    }
+                }
+            }
+            let s = of("strass");
+            let _ = writeln!(
+                md,
+                " {} | {} | {:.2e} |",
+                s.map_or("-".into(), |r| r.levels.to_string()),
+                s.map_or("-".into(), |r| format!("{:.2e}", r.rel_error)),
+                base.rel_error
+            );
+            if let Some(s) = s {
+                if sh.0.min(sh.1).min(sh.2) >= 500 {
+                    let x = base.median_s / s.median_s;
+                    strass_ratios.push(x);
+                    if worst.is_none_or(|(w, _)| x < w) {
+                        worst = Some((x, sh));
+                    }
+                }
+            }
+        }
+        if let Some((w, sh)) = worst {
+            let _ = writeln!(
+                md,
+                "\nShapes with every dimension >= 500: geometric mean of strass's ratio **{:.3}x** over {} shapes; \
+                 lowest {w:.3}x at {} x {} x {}.\n",
+                geomean(&strass_ratios),
+                strass_ratios.len(),
+                sh.0,
+                sh.1,
+                sh.2
+            );
+        }
+    }
+    let _ = writeln!(md, "Plot: [shapes.svg](shapes.svg). Raw data: shapes.csv.");
+    let path = dir.join("shapes.md");
+    std::fs::write(&path, md).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    eprintln!("wrote {}", path.display());
+}
+
+fn plot(
+    rows: &[Row],
+    machine: &Machine,
+    path: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut groups: Vec<(&str, usize)> = rows.iter().map(|r| (r.dtype, r.threads)).collect();
+    groups.sort();
+    groups.dedup();
+    let cols = groups.len().clamp(1, 2);
+    let nrows = groups.len().div_ceil(cols).max(1);
+    let root =
+        SVGBackend::new(path, (620 * cols as u32, 420 * nrows as u32 + 40)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (title, body) = root.split_vertically(40);
+    title.draw(&Text::new(
+        format!(
+            "speedup over {} vs size (cube root of m k n) - {}, {}",
+            baseline_name(),
+            machine.cpu_model,
+            machine.date
+        ),
+        (10, 12),
+        ("sans-serif", 14).into_font(),
+    ))?;
+    let palette = [RED, BLUE, GREEN, MAGENTA, CYAN, BLACK];
+    for ((dtype, p), area) in groups.iter().zip(body.split_evenly((nrows, cols)).iter()) {
+        let sel: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.dtype == *dtype && r.threads == *p)
+            .collect();
+        let size = |r: &Row| ((r.shape.0 * r.shape.1 * r.shape.2) as f64).cbrt();
+        let xmax = sel.iter().map(|r| size(r)).fold(1.0, f64::max) * 1.05;
+        let ymax = sel
+            .iter()
+            .map(|r| r.baseline_s / r.median_s)
+            .fold(1.2, f64::max)
+            * 1.05;
+        let mut chart = ChartBuilder::on(area)
+            .caption(format!("{dtype}, {p} thread(s)"), ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0.0..xmax, 0.0..ymax)?;
+        chart
+            .configure_mesh()
+            .x_desc("size")
+            .y_desc("speedup")
+            .draw()?;
+        chart.draw_series(LineSeries::new([(0.0, 1.0), (xmax, 1.0)], BLACK.mix(0.4)))?;
+        let mut names: Vec<&str> = Vec::new();
+        for r in &sel {
+            if r.contender != baseline_name() && !names.contains(&r.contender.as_str()) {
+                names.push(&r.contender);
+            }
+        }
+        for (i, name) in names.iter().enumerate() {
+            let color = palette[i % palette.len()];
+            let mut pts: Vec<(f64, f64)> = sel
+                .iter()
+                .filter(|r| r.contender == *name)
+                .map(|r| (size(r), r.baseline_s / r.median_s))
+                .collect();
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            chart
+                .draw_series(
+                    pts.iter()
+                        .map(|&(x, y)| Circle::new((x, y), 3, color.filled())),
+                )?
+                .label(name.to_string())
+                .legend(move |(x, y)| Circle::new((x, y), 3, color.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
+}

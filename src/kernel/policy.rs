@@ -1,0 +1,160 @@
+//! How an [`Engine`](super::Engine) decides, per product shape, how many recursion levels to run.
+//!
+//! # The rule
+//! A level of the scheme `<m0,k0,n0>` runs on an `m x k x n` product when every block of its
+//! grid is at least `cutoff` in each dimension (`m / m0, k / k0, n / n0 >= cutoff`) and fewer
+//! than `max_levels` levels are above it; otherwise the product goes to the leaf GEMM whole.
+//! Skinny and small products therefore run the leaf (by default strass's packed GEMM) directly.
+//!
+//! The cutoff is, first match wins: the engine's explicit [`Engine::cutoff`](super::Engine::cutoff);
+//! an entry of the policy for the dtype, leaf and thread count (the nearest thread count of that
+//! dtype and leaf; ties go to the smaller); the built-in default for the dtype and leaf
+//! ([`builtin_cutoff`]). A policy is plain data: the engine resolves it without I/O, locks or
+//! environment reads. [`Policy::builtin`] has no entries; the tuning file's entries come from
+//! [`crate::tune::policy`], which [`crate::strassen_mul`] and [`Engine::tuned`](super::Engine::tuned)
+//! use.
+
+use super::Leaf;
+
+/// One cutoff for a dtype, leaf and thread count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyEntry {
+    /// `"f32"` or `"f64"`.
+    pub dtype: &'static str,
+    /// The leaf GEMM.
+    pub leaf: Leaf,
+    /// Threads the cutoff was measured with.
+    pub threads: usize,
+    /// Blocks below this in any dimension go to the leaf.
+    pub cutoff: usize,
+}
+
+/// The cutoffs an engine uses when none is set explicitly.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    entries: Vec<PolicyEntry>,
+    source: Option<String>,
+}
+
+/// Smallest cutoff a policy entry may carry (smaller blocks only lose to the leaf GEMM, and a
+/// cutoff of 1 would recurse down to scalars).
+pub const MIN_POLICY_CUTOFF: usize = 16;
+
+impl Policy {
+    /// The built-in cutoffs only (no entries).
+    pub fn builtin() -> Policy {
+        Policy::default()
+    }
+
+    /// Adds (or replaces) an entry; a cutoff below [`MIN_POLICY_CUTOFF`] or zero threads is
+    /// refused with a message.
+    pub fn with_entry(mut self, e: PolicyEntry) -> Result<Policy, String> {
+        if e.cutoff < MIN_POLICY_CUTOFF {
+            return Err(format!(
+                "cutoff {} for {} / {:?} / {} threads is below the minimum {MIN_POLICY_CUTOFF}",
+                e.cutoff, e.dtype, e.leaf, e.threads
+            ));
+        }
+        if e.threads == 0 {
+            return Err("a policy entry needs at least one thread".into());
+        }
+        self.entries
+            .retain(|x| (x.dtype, x.leaf, x.threads) != (e.dtype, e.leaf, e.threads));
+        self.entries.push(e);
+        Ok(self)
+    }
+
+    /// Records where the entries came from (e.g. the tuning file's path).
+    pub fn with_source(mut self, source: impl Into<String>) -> Policy {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Where the entries came from, if recorded.
+    pub fn source(&self) -> Option<&str> {
+        self.source.as_deref()
+    }
+
+    /// The entries.
+    pub fn entries(&self) -> &[PolicyEntry] {
+        &self.entries
+    }
+
+    /// The entry used for this dtype, leaf and thread count, if any.
+    pub fn entry(&self, dtype: &str, leaf: Leaf, threads: usize) -> Option<&PolicyEntry> {
+        self.entries
+            .iter()
+            .filter(|e| e.dtype == dtype && e.leaf == leaf)
+            .min_by_key(|e| (e.threads.abs_diff(threads), e.threads))
+    }
+
+    /// The cutoff for this dtype, leaf and thread count: the entry's, else [`builtin_cutoff`].
+    pub fn cutoff(&self, dtype: &str, leaf: Leaf, threads: usize) -> usize {
+        self.entry(dtype, leaf, threads)
+            .map_or_else(|| builtin_cutoff(dtype, leaf), |e| e.cutoff)
+    }
+}
+
+/// The built-in cutoff for a dtype and leaf, measured on the development machine (one thread,
+/// interleaved with OpenBLAS; see `bench-results/shapes.md` and the README):
+///
+/// | leaf | f32 | f64 |
+/// | --- | ---: | ---: |
+/// | packed GEMM ([`Leaf::Fused`], default) | 1024 | 1024 |
+/// | matrixmultiply | 1024 | 512 |
+/// | OpenBLAS | 2048 | 1024 |
+pub fn builtin_cutoff(dtype: &str, leaf: Leaf) -> usize {
+    let f64 = dtype == "f64";
+    match leaf {
+        Leaf::Fused => 1024,
+        Leaf::MatrixMultiply => {
+            if f64 {
+                512
+            } else {
+                1024
+            }
+        }
+        #[cfg(feature = "openblas")]
+        Leaf::OpenBlas => {
+            if f64 {
+                1024
+            } else {
+                2048
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_thread_count_wins_and_ties_go_down() {
+        let e = |threads, cutoff| PolicyEntry {
+            dtype: "f32",
+            leaf: Leaf::Fused,
+            threads,
+            cutoff,
+        };
+        let p = Policy::builtin()
+            .with_entry(e(1, 512))
+            .unwrap()
+            .with_entry(e(4, 2048))
+            .unwrap();
+        assert_eq!(p.cutoff("f32", Leaf::Fused, 1), 512);
+        assert_eq!(p.cutoff("f32", Leaf::Fused, 2), 512);
+        assert_eq!(p.cutoff("f32", Leaf::Fused, 3), 2048);
+        assert_eq!(p.cutoff("f32", Leaf::Fused, 64), 2048);
+        assert_eq!(
+            p.cutoff("f64", Leaf::Fused, 1),
+            builtin_cutoff("f64", Leaf::Fused)
+        );
+        assert_eq!(
+            p.cutoff("f32", Leaf::MatrixMultiply, 1),
+            builtin_cutoff("f32", Leaf::MatrixMultiply)
+        );
+        assert!(Policy::builtin().with_entry(e(1, 1)).is_err());
+        assert!(Policy::builtin().with_entry(e(0, 512)).is_err());
+    }
+}
