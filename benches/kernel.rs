@@ -15,10 +15,11 @@
 //! (skip the extra rows for the fused packed-GEMM leaf: strass's own GEMM alone, and strassen_mul
 //! with `Leaf::Fused`, whose last level is fused into packing).
 //!
-//! matrixmultiply reads `MATMUL_NUM_THREADS` once per process, so this benchmark sets it to 1 for
-//! itself and measures "matrixmultiply alone on p > 1 threads" in a child process started with
-//! `MATMUL_NUM_THREADS=p`. strassen_mul's own threads come from the engine (rayon), with
-//! matrixmultiply single-threaded in every leaf.
+//! strass depends on matrixmultiply without its own threading, so "matrixmultiply alone on p > 1
+//! threads" is one matrixmultiply call per slab of C rows on p engine threads
+//! (`Engine::max_levels(0)` with the matrixmultiply leaf). The `strassen` rows use the
+//! matrixmultiply leaf explicitly (the default leaf is the packed GEMM: see the `fused` rows and
+//! the `shapes` benchmark).
 //!
 //! Besides criterion's report, it writes `bench-results/kernel.md`, `kernel.csv` (median times,
 //! GFLOP/s, speed-ups) and `kernel-errors.csv` (the relative error of every recursion level
@@ -29,8 +30,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use strass::{Element, Engine, Leaf, MatMut, MatRef};
-
-const CHILD_ENV: &str = "STRASS_BENCH_MM_CHILD";
 
 fn list<T: std::str::FromStr>(var: &str, default: &str) -> Vec<T> {
     std::env::var(var)
@@ -70,7 +69,7 @@ impl Config {
     }
 
     fn engine(&self, p: usize) -> Engine {
-        let e = Engine::new().threads(p);
+        let e = Engine::tuned().threads(p).leaf(Leaf::MatrixMultiply);
         match self.cutoff {
             Some(c) => e.cutoff(c),
             None => e,
@@ -123,32 +122,32 @@ fn gemm<T: Element>(e: &Engine, a: &[T], b: &[T], c: &mut [T], n: usize) {
     .expect("gemm");
 }
 
-/// matrixmultiply called directly (its own threading, as configured by MATMUL_NUM_THREADS).
-fn mm<T: Element>(a: &[T], b: &[T], c: &mut [T], n: usize) {
-    // Engine with max_levels(0) calls matrixmultiply exactly once, on one engine thread.
-    gemm(&Engine::new().threads(1).max_levels(0), a, b, c, n);
+/// matrixmultiply alone: one call (p = 1) or one call per slab of C on p engine threads.
+fn mm<T: Element>(a: &[T], b: &[T], c: &mut [T], n: usize, p: usize) {
+    let e = Engine::new()
+        .threads(p)
+        .max_levels(0)
+        .leaf(Leaf::MatrixMultiply);
+    gemm(&e, a, b, c, n);
 }
 
 fn group_name(dtype: &str, n: usize) -> String {
     format!("kernel-{dtype}-{n}")
 }
 
-fn bench_dtype<T: Element>(c: &mut Criterion, cfg: &Config, child: Option<usize>) {
+fn bench_dtype<T: Element>(c: &mut Criterion, cfg: &Config) {
     for &n in &cfg.sizes {
         let (a, b) = inputs::<T>(n);
         let mut out = vec![T::ZERO; n * n];
         let mut g = c.benchmark_group(group_name(T::DTYPE, n));
         g.sample_size(10);
-        match child {
-            Some(p) => {
-                g.bench_function(BenchmarkId::new("matrixmultiply", format!("p{p}")), |bch| {
-                    bch.iter(|| mm(&a, &b, &mut out, n))
-                });
-            }
-            None => {
-                g.bench_function(BenchmarkId::new("matrixmultiply", "p1"), |bch| {
-                    bch.iter(|| mm(&a, &b, &mut out, n))
-                });
+        {
+            {
+                for &p in &cfg.threads {
+                    g.bench_function(BenchmarkId::new("matrixmultiply", format!("p{p}")), |bch| {
+                        bch.iter(|| mm(&a, &b, &mut out, n, p))
+                    });
+                }
                 for &p in &cfg.threads {
                     let e = cfg.engine(p);
                     g.bench_function(BenchmarkId::new("strassen", format!("p{p}")), |bch| {
@@ -174,12 +173,12 @@ fn bench_dtype<T: Element>(c: &mut Criterion, cfg: &Config, child: Option<usize>
     }
 }
 
-fn run_benches(cfg: &Config, child: Option<usize>) {
+fn run_benches(cfg: &Config) {
     let mut c = criterion(cfg);
     for d in &cfg.dtypes {
         match d.as_str() {
-            "f32" => bench_dtype::<f32>(&mut c, cfg, child),
-            "f64" => bench_dtype::<f64>(&mut c, cfg, child),
+            "f32" => bench_dtype::<f32>(&mut c, cfg),
+            "f64" => bench_dtype::<f64>(&mut c, cfg),
             other => eprintln!("ignoring unknown dtype {other}"),
         }
     }
@@ -369,7 +368,7 @@ fn report(cfg: &Config, load_at_start: &str) {
     }
     let _ = writeln!(
         md,
-        "\nmatrixmultiply on p > 1 threads uses its own threading (`MATMUL_NUM_THREADS=p`, in a child process); \
+        "\nmatrixmultiply on p > 1 threads is one single-threaded call per slab of C on p engine threads; \
          strassen_mul uses p engine threads with single-threaded matrixmultiply leaves.\n"
     );
     let mut ecsv = machine.csv_comment();
@@ -492,32 +491,10 @@ fn peeling(cfg: &Config) {
 fn main() {
     let cfg = Config::from_env();
     if std::env::var_os("STRASS_BENCH_PEEL").is_some() {
-        if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
-            std::env::set_var("MATMUL_NUM_THREADS", "1");
-        }
         peeling(&cfg);
         return;
     }
-    if let Ok(p) = std::env::var(CHILD_ENV) {
-        run_benches(&cfg, p.parse().ok());
-        return;
-    }
-    if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
-        // Before any thread exists and before matrixmultiply's first call.
-        std::env::set_var("MATMUL_NUM_THREADS", "1");
-    }
     let load_at_start = loadavg();
-    run_benches(&cfg, None);
-    for &p in cfg.threads.iter().filter(|&&p| p > 1) {
-        let exe = std::env::current_exe().expect("own path");
-        let status = std::process::Command::new(exe)
-            .args(std::env::args().skip(1))
-            .env(CHILD_ENV, p.to_string())
-            .env("MATMUL_NUM_THREADS", p.to_string())
-            .status();
-        if !matches!(status, Ok(s) if s.success()) {
-            eprintln!("the matrixmultiply p={p} child run failed: {status:?}");
-        }
-    }
+    run_benches(&cfg);
     report(&cfg, &load_at_start);
 }

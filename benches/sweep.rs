@@ -69,7 +69,7 @@ fn group<T: Element>(
         engine: Option<Engine>,
         levels: usize,
     }
-    let base = Engine::new();
+    let base = Engine::tuned();
     let mut slots = Vec::new();
     for &p in threads {
         slots.push(Slot {
@@ -419,7 +419,6 @@ fn plot(
 }
 
 fn main() {
-    // Before any engine runs (the kernel sets MATMUL_NUM_THREADS for itself).
     let cmd = command_line("sweep");
     let (sizes, full) = sizes(&[4096, 8192]);
     let reps = env_num("STRASS_BENCH_REPS", 3usize).max(1);

@@ -98,7 +98,7 @@ fn run<T: Element>(n: usize, warmup: usize, reps: usize, rows: &mut Vec<Row>) {
     }
     let leaves = [Leaf::OpenBlas, Leaf::Fused, Leaf::MatrixMultiply];
     // One base engine: its clones share one cached workspace instead of keeping one each.
-    let base = Engine::new();
+    let base = Engine::tuned();
     for (condition, p) in conditions {
         let (engines, from): (Vec<Engine>, Vec<&'static str>) = leaves
             .iter()
@@ -390,7 +390,6 @@ fn markdown(
 }
 
 fn main() {
-    // Before any engine runs (the kernel sets MATMUL_NUM_THREADS for itself).
     let cmd = command_line("table3");
     let (sizes, full) = sizes(&[8192]);
     let reps = env_num("STRASS_BENCH_REPS", 5usize).max(1);

@@ -33,10 +33,22 @@ mod nd {
             let mut c = mat(m, n, 3);
             let c0 = c.clone();
             gemm_with(&engine, 0.5, &a, &b_rev, 2.0, &mut c.view_mut()).unwrap();
-            let want = reference(m, k, n, 0.5, |i, p| a[[i, p]], |p, j| b_rev[[p, j]], 2.0, |i, j| c0[[i, j]]);
+            let want = reference(
+                m,
+                k,
+                n,
+                0.5,
+                |i, p| a[[i, p]],
+                |p, j| b_rev[[p, j]],
+                2.0,
+                |i, j| c0[[i, j]],
+            );
             for i in 0..m {
                 for j in 0..n {
-                    assert!(close(c[[i, j]], want[i * n + j], k), "{m}x{k}x{n} [{i},{j}]");
+                    assert!(
+                        close(c[[i, j]], want[i * n + j], k),
+                        "{m}x{k}x{n} [{i},{j}]"
+                    );
                 }
             }
             assert!(engine.levels_for::<f64>(m, k, n) >= 1);
@@ -79,10 +91,22 @@ mod fa {
             let mut c = mat(n, m, 3); // C = c^T: transposed destination
             let c0 = c.clone();
             gemm_with(&engine, -1.0, a, b_rev, 0.5, c.as_mut().transpose_mut()).unwrap();
-            let want = reference(m, k, n, -1.0, |i, p| a[(i, p)], |p, j| b_rev[(p, j)], 0.5, |i, j| c0[(j, i)]);
+            let want = reference(
+                m,
+                k,
+                n,
+                -1.0,
+                |i, p| a[(i, p)],
+                |p, j| b_rev[(p, j)],
+                0.5,
+                |i, j| c0[(j, i)],
+            );
             for i in 0..m {
                 for j in 0..n {
-                    assert!(close(c[(j, i)], want[i * n + j], k), "{m}x{k}x{n} [{i},{j}]");
+                    assert!(
+                        close(c[(j, i)], want[i * n + j], k),
+                        "{m}x{k}x{n} [{i},{j}]"
+                    );
                 }
             }
             assert!(engine.levels_for::<f64>(m, k, n) >= 1);

@@ -85,6 +85,16 @@ fn cutoff_for_uses_valid_files_and_ignores_broken_ones() {
     #[cfg(feature = "openblas")]
     assert_eq!(tune::cutoff_for("f64", Leaf::OpenBlas, 1), None);
 
+    // The engine takes the file's cutoffs as a policy, once, at construction.
+    let e = strass::Engine::tuned().leaf(mm).threads(1);
+    assert_eq!(e.cutoff_for::<f32>(), 512);
+    assert_eq!(e.clone().threads(2).cutoff_for::<f32>(), 1024);
+    assert!(e.policy_ref().source().is_some());
+    assert_eq!(
+        strass::Engine::new().leaf(mm).cutoff_for::<f32>(),
+        strass::kernel::policy::builtin_cutoff("f32", mm)
+    );
+
     // Rewriting the file is noticed (different length, and usually a newer mtime).
     let mut f = sample_file();
     f.upsert(entry("f32", "matrixmultiply", 1, 128));

@@ -272,7 +272,7 @@ pub(crate) unsafe fn product<T: Element>(
     }
     // The product goes into an output it overwrites with coefficient ±1 (so the others get an
     // integer multiple of it), else into a temporary; then one pass adds it to the others.
-    let (src, rest): (RawMut<T>, Vec<(RawMut<T>, i64, bool)>) =
+    let (src, rest): (RawMut<T>, Vec<Scatter<T>>) =
         match outs.iter().position(|o| o.overwrite && o.coeff.abs() == 1) {
             Some(i) => {
                 let d = outs[i];
@@ -298,6 +298,9 @@ pub(crate) unsafe fn product<T: Element>(
     unsafe { simd::scatter(isa, src.as_ref(), &rest, threads) };
     Ok(())
 }
+
+/// A destination of [`simd::scatter`]: the view, its coefficient, and whether it accumulates.
+type Scatter<T> = (RawMut<T>, i64, bool);
 
 /// A `rows x cols` temporary in `buf`, column-major when `like` is column-contiguous.
 fn temp_like<T>(buf: *mut T, like: RawMut<T>) -> RawMut<T> {

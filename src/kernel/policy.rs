@@ -95,18 +95,29 @@ impl Policy {
     }
 }
 
-/// The built-in cutoff for a dtype and leaf, measured on the development machine (one thread,
-/// interleaved with OpenBLAS; see `bench-results/shapes.md` and the README):
+/// The built-in cutoff for a dtype and leaf. For the packed GEMM (the default leaf) they were
+/// measured on the development machine (AMD EPYC, Zen 5, one thread, 2048 to 4097, strass's
+/// packed GEMM alone against one and two levels, interleaved; `bench-results/shapes.md`): in f32
+/// a level with 1024-blocks gained nothing measurable over the packed GEMM alone (between -3% and
+/// +3%), one with 2048-blocks 5-10%; in f64 1024-blocks already gained 2-8%. The
+/// matrixmultiply and OpenBLAS values are from the sweep on the earlier development machine
+/// (`bench-results/sweep.md`).
 ///
 /// | leaf | f32 | f64 |
 /// | --- | ---: | ---: |
-/// | packed GEMM ([`Leaf::Fused`], default) | 1024 | 1024 |
+/// | packed GEMM ([`Leaf::Fused`], default) | 2048 | 1024 |
 /// | matrixmultiply | 1024 | 512 |
 /// | OpenBLAS | 2048 | 1024 |
 pub fn builtin_cutoff(dtype: &str, leaf: Leaf) -> usize {
     let f64 = dtype == "f64";
     match leaf {
-        Leaf::Fused => 1024,
+        Leaf::Fused => {
+            if f64 {
+                1024
+            } else {
+                2048
+            }
+        }
         Leaf::MatrixMultiply => {
             if f64 {
                 512
