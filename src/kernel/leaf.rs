@@ -44,6 +44,10 @@ pub(crate) unsafe fn gemm<T: Element>(
 ) -> Result<(), KernelError> {
     if leaf == Leaf::Fused {
         // SAFETY: forwarded contract.
+        if unsafe { super::thin::gemm(alpha, a, b, beta, c) } {
+            return Ok(());
+        }
+        // SAFETY: forwarded contract.
         return unsafe {
             fused(
                 alpha,

@@ -1,4 +1,5 @@
-//! The recursive kernel: [`strassen_mul`] and the configurable [`Engine`].
+//! The recursive kernel: the configurable [`Engine`] behind [`crate::strassen_mul`] and the
+//! other drop-in functions of [`crate::api`].
 //!
 //! The kernel is split the way BLIS splits a GEMM: a frame that knows the algorithm and nothing
 //! about the machine, and small machine-specific routines that know nothing about the algorithm.
@@ -9,7 +10,12 @@
 //! * `workspace.rs`: the single workspace allocated before the recursion starts.
 //! * `simd/`: fused linear combinations of matrices (AVX-512F, AVX2+FMA, portable), chosen at run
 //!   time.
-//! * `leaf.rs`: the leaf GEMMs (matrixmultiply; OpenBLAS with the `openblas` feature).
+//! * `leaf.rs`: the leaf interface, one product contract
+//!   `C_i = gamma_i (sum_j alpha_j A_j)(sum_l beta_l B_l) + beta_i C_i`, implemented natively by
+//!   strass's packed GEMM ([`fused`], the default leaf) and with temporaries by matrixmultiply
+//!   and OpenBLAS (`blas.rs`, feature `openblas`).
+//! * [`policy`]: how many levels a shape runs (resolved once per engine, no I/O per call).
+//! * `isa.rs`: the one instruction-set choice ([`Isa`]) of the additions and the packed GEMM.
 //!
 //! # Numerical behaviour
 //! Fast schemes trade a little accuracy for speed. For Strassen's scheme with `n = 2^q`, recursion
@@ -46,6 +52,7 @@ mod leaf;
 pub mod policy;
 mod recurse;
 mod simd;
+mod thin;
 pub(crate) mod view;
 mod workspace;
 
