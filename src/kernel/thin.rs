@@ -142,6 +142,7 @@ fn dot<T: Element>(x: &[T], y: &[T]) -> T {
 mod tests {
     use super::*;
 
+    #[allow(clippy::too_many_arguments)]
     fn reference(
         m: usize,
         k: usize,
@@ -257,12 +258,9 @@ mod tests {
                     unsafe { gemm(alpha, ra, rb, beta, rc) },
                     "{m}x{k}x{n} col-major not handled"
                 );
-                for x in 0..m * n {
+                for (x, w) in want.iter().enumerate() {
                     let (i, j) = (x / n, x % n);
-                    assert!(
-                        (cc[j * m + i] - want[x]).abs() < 1e-12,
-                        "{m}x{k}x{n} col-major"
-                    );
+                    assert!((cc[j * m + i] - *w).abs() < 1e-12, "{m}x{k}x{n} col-major");
                 }
             }
         }
