@@ -21,6 +21,7 @@
 pub mod blas;
 pub mod cli;
 pub mod error;
+pub mod fsio;
 pub mod kernel;
 pub mod machine;
 pub mod plan;
