@@ -43,7 +43,10 @@ impl Machine {
         let (cpu_model, physical_cores) = parse_cpuinfo(&cpuinfo);
         let processors = cpuinfo
             .lines()
-            .filter(|l| l.split_once(':').is_some_and(|(k, _)| k.trim() == "processor"))
+            .filter(|l| {
+                l.split_once(':')
+                    .is_some_and(|(k, _)| k.trim() == "processor")
+            })
             .count();
         let cpus = (processors > 0).then_some(processors);
         let logical_cores = std::thread::available_parallelism()
@@ -78,11 +81,7 @@ impl Machine {
         let cpus = self
             .cpus
             .map_or_else(|| "unknown number of".to_string(), |c| c.to_string());
-        format!(
-            "{} | {cpus} CPUs | {}",
-            self.cpu_model,
-            self.isa_string()
-        )
+        format!("{} | {cpus} CPUs | {}", self.cpu_model, self.isa_string())
     }
 
     /// The SIMD extensions joined with `+`, or `"none"`.

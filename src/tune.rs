@@ -232,12 +232,13 @@ impl TuneFile {
 
     /// Reads and parses a tuning file (not checking its machine; see [`TuneFile::load_for`]).
     pub fn load(path: &Path) -> Result<TuneFile, TuneError> {
-        let text = crate::fsio::read_bounded(path, crate::fsio::MAX_TUNE_FILE).map_err(|source| {
-            TuneError::Io {
-                path: path.into(),
-                source,
-            }
-        })?;
+        let text =
+            crate::fsio::read_bounded(path, crate::fsio::MAX_TUNE_FILE).map_err(|source| {
+                TuneError::Io {
+                    path: path.into(),
+                    source,
+                }
+            })?;
         TuneFile::parse(&text, path)
     }
 
@@ -326,7 +327,11 @@ fn cache_dir() -> Option<PathBuf> {
     let abs = |v: std::ffi::OsString| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
     std::env::var_os("XDG_CACHE_HOME")
         .and_then(abs)
-        .or_else(|| std::env::var_os("HOME").and_then(abs).map(|h| h.join(".cache")))
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .and_then(abs)
+                .map(|h| h.join(".cache"))
+        })
 }
 
 /// The tuning file in force: the override, else `$STRASS_TUNE_FILE`, else [`default_path`].

@@ -20,7 +20,13 @@ fn max_rel_error(got: &[f64], want: &[f64]) -> f64 {
 
 /// Shapes that recurse (cutoff 32) with odd sizes, so peeling and the workspace are exercised.
 fn shape(t: usize, i: usize) -> (usize, usize, usize) {
-    let s = [(65, 70, 67), (128, 96, 64), (97, 131, 33), (64, 64, 64), (150, 41, 77)];
+    let s = [
+        (65, 70, 67),
+        (128, 96, 64),
+        (97, 131, 33),
+        (64, 64, 64),
+        (150, 41, 77),
+    ];
     s[(t + i) % s.len()]
 }
 
@@ -51,7 +57,10 @@ fn run_shared(engine: Arc<Engine>, use_global: bool) {
                         |_, _| 0.0,
                     );
                     let err = max_rel_error(&c, &want);
-                    assert!(err < 1e-10, "thread {t} call {i} <{m},{k},{n}>: error {err:e}");
+                    assert!(
+                        err < 1e-10,
+                        "thread {t} call {i} <{m},{k},{n}>: error {err:e}"
+                    );
                 }
             })
         })

@@ -60,7 +60,15 @@ fn deserialize_checks_the_shape_like_load() {
     let s = Scheme::strassen();
     assert!(s.edited(|_, _, w| w[0].truncate(3)).is_err());
     assert!(s.edited(|u, _, _| u[0].push(1)).is_err());
-    assert!(Scheme::new("x", (0, 2, 2), vec![], vec![], vec![], serde_json::Value::Null).is_err());
+    assert!(Scheme::new(
+        "x",
+        (0, 2, 2),
+        vec![],
+        vec![],
+        vec![],
+        serde_json::Value::Null
+    )
+    .is_err());
     // A valid Scheme still round-trips through serde.
     let back: Scheme = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
     assert_eq!(back, s);
@@ -86,7 +94,11 @@ fn sparse_verification_is_fast_and_large_tensors_are_refused() {
     let s = Scheme::from_json_str(&zero_scheme_json(64), Path::new("z64")).unwrap();
     let v = s.verify();
     assert!(!v.is_valid());
-    assert_eq!(v.failed_count, 64 * 64 * 64, "the ones of the tensor are missing");
+    assert_eq!(
+        v.failed_count,
+        64 * 64 * 64,
+        "the ones of the tensor are missing"
+    );
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
     // Beyond the documented tensor limit: refused before anything is verified.
     let e = Scheme::from_json_str(&zero_scheme_json(128), Path::new("z128")).unwrap_err();
@@ -116,7 +128,7 @@ fn verify_max_size_is_bounded() {
 /// An .npy array: the given header dictionary and raw data bytes.
 fn npy(header: &str, len_field: Option<u32>, data: &[u8]) -> Vec<u8> {
     let mut h = header.to_string();
-    while (10 + h.len() + 1) % 64 != 0 {
+    while !(10 + h.len() + 1).is_multiple_of(64) {
         h.push(' ');
     }
     h.push('\n');
@@ -333,7 +345,11 @@ fn train_checks_every_output_before_replacing_any() {
         .unwrap();
     assert_clean_failure(&out, "train --record into a missing directory");
     assert_eq!(std::fs::read_to_string(&important).unwrap(), "precious");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary files");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary files"
+    );
 }
 
 #[test]
@@ -366,7 +382,11 @@ fn tune_refuses_to_overwrite_a_file_that_is_not_a_tuning_file() {
         assert!(text(&out.stderr).contains("not a strass tuning file"));
     }
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), content);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary files");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no temporary files"
+    );
 }
 
 #[test]
@@ -451,9 +471,10 @@ fn duplicate_json_keys_are_refused() {
     let e = Scheme::from_json_str(&dup, Path::new("d.json")).unwrap_err();
     assert!(e.to_string().contains("duplicate key"), "{e}");
     let f = TuneFile::new(tune::this_machine().clone());
-    let t = serde_json::to_string(&f)
-        .unwrap()
-        .replacen("\"entries\"", "\"entries\":[],\"entries\"", 1);
+    let t =
+        serde_json::to_string(&f)
+            .unwrap()
+            .replacen("\"entries\"", "\"entries\":[],\"entries\"", 1);
     assert!(TuneFile::parse(&t, Path::new("t.json")).is_err());
 }
 
@@ -462,12 +483,21 @@ fn provenance_floats_survive_a_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("s.json");
     let mut s = Scheme::strassen();
-    let xs: [f64; 5] = [0.1 + 0.2, 1.0 / 3.0, 2.2250738585072014e-308, 9007199254740993.0, 0.7003921568627451];
+    let xs: [f64; 5] = [
+        0.1 + 0.2,
+        1.0 / 3.0,
+        2.2250738585072014e-308,
+        9007199254740993.0,
+        0.7003921568627451,
+    ];
     s.set_provenance(serde_json::json!({ "source": "test", "x": xs }));
     s.save(&p).unwrap();
     let back = Scheme::load(&p).unwrap();
     for (i, &x) in xs.iter().enumerate() {
-        assert_eq!(back.provenance()["x"][i].as_f64().unwrap().to_bits(), x.to_bits());
+        assert_eq!(
+            back.provenance()["x"][i].as_f64().unwrap().to_bits(),
+            x.to_bits()
+        );
     }
     assert_eq!(back, s);
 }

@@ -155,10 +155,9 @@ fn the_wrong_transform_convention_breaks_the_scheme() {
     assert!(good.verify().is_valid());
     let bad = good
         .edited(|u, _, _| {
-            for r in 0..7 {
-                let a = &s.u()[r];
+            for (ur, a) in u.iter_mut().zip(s.u()) {
                 // X * U_r (row-major 2x2), with Y = I.
-                u[r] = vec![
+                *ur = vec![
                     x[0][0] * a[0] + x[0][1] * a[2],
                     x[0][0] * a[1] + x[0][1] * a[3],
                     x[1][0] * a[0] + x[1][1] * a[2],

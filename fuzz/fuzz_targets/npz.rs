@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(s) = strass::scheme::import::alphatensor_from_bytes(data, Path::new("fuzz.npz"), "2,2,2") {
+    if let Ok(s) =
+        strass::scheme::import::alphatensor_from_bytes(data, Path::new("fuzz.npz"), "2,2,2")
+    {
         let _ = s.verify();
     }
 });

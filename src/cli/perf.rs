@@ -195,7 +195,9 @@ fn run_tune(args: TuneArgs) -> crate::Result<ExitCode> {
     if args.show {
         return show(&path, &dtypes, &leaves, &threads);
     }
-    if !(args.budget_secs.is_finite() && args.budget_secs > 0.0 && args.budget_secs <= MAX_BUDGET_SECS)
+    if !(args.budget_secs.is_finite()
+        && args.budget_secs > 0.0
+        && args.budget_secs <= MAX_BUDGET_SECS)
     {
         return Err(crate::Error::Config(format!(
             "--budget-secs must be a positive number of seconds up to {MAX_BUDGET_SECS}, not {}",

@@ -117,7 +117,7 @@ fn parse_dims(s: &str) -> Result<(usize, usize, usize), String> {
     // Checked here so that no later product of the dimensions can overflow.
     let product = m.checked_mul(k).and_then(|x| x.checked_mul(n));
     match product {
-        Some(x) if x >= 1 && x <= MAX_TRAIN_TENSOR => Ok((m, k, n)),
+        Some(x) if (1..=MAX_TRAIN_TENSOR).contains(&x) => Ok((m, k, n)),
         _ => Err(format!(
             "`{s}`: each dimension must be at least 1 and m*k*n at most {MAX_TRAIN_TENSOR}"
         )),

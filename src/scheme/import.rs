@@ -637,7 +637,10 @@ fn read_npy_header(r: &mut impl std::io::Read) -> Result<(Vec<u8>, Vec<u64>), St
 #[cfg(feature = "cli")]
 fn npy_shape(header: &str) -> Option<Vec<u64>> {
     let at = header.find("'shape'")?;
-    let rest = header[at + 7..].trim_start().strip_prefix(':')?.trim_start();
+    let rest = header[at + 7..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
     let inner = rest.strip_prefix('(')?;
     let inner = &inner[..inner.find(')')?];
     let dims = inner

@@ -47,7 +47,7 @@ pub fn additions(s: &Scheme) -> f64 {
             .map(|r| r.iter().filter(|&&x| x != 0).count().saturating_sub(1))
             .sum::<usize>()
     };
-    (nz(&s.u()) + nz(&s.v()) + nz(&s.w())) as f64
+    (nz(s.u()) + nz(s.v()) + nz(s.w())) as f64
 }
 
 /// The error bound the kernel is tested against, in units of `u ||A||_max ||B||_max`:
