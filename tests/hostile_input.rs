@@ -1,6 +1,8 @@
 //! Hostile and careless input (issue 11): every case gives a clear error within seconds and
 //! bounded memory, or works; no panic, no abort, no lost file.
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -361,23 +363,13 @@ fn tune_refuses_to_overwrite_a_file_that_is_not_a_tuning_file() {
     let other = dir.path().join("other.json");
     std::fs::write(&other, r#"{"data": 1}"#).unwrap();
     for p in [&precious, &other] {
-        let out = strass(&[
-            "tune",
-            "--tune-file",
-            p.to_str().unwrap(),
-            "--budget-secs",
-            "1",
-            "--size",
-            "32",
-            "--cutoffs",
-            "16",
-            "--dtype",
-            "f64",
-            "--leaf",
-            "matrixmultiply",
-            "--threads",
-            "1",
-        ]);
+        let out = strass(
+            &[
+                &common::QUICK_TUNE[..],
+                &["--tune-file", p.to_str().unwrap()],
+            ]
+            .concat(),
+        );
         assert_clean_failure(&out, "tune over a foreign file");
         assert!(text(&out.stderr).contains("not a strass tuning file"));
     }

@@ -338,39 +338,38 @@ fn check_tensor(m: usize, k: usize, n: usize) -> Result<(), FieldError> {
 
 /// The number of terms the exact check evaluates (see [`MAX_VERIFY_TERMS`]), saturating.
 pub fn verify_cost(
-    m: usize,
-    k: usize,
-    n: usize,
+    (m, k, n): (usize, usize, usize),
     u: &[Vec<i64>],
     v: &[Vec<i64>],
     w: &[Vec<i64>],
 ) -> u64 {
     let nnz = |row: &[i64]| row.iter().filter(|&&c| c != 0).count() as u64;
-    let mut cost = (m as u64).saturating_mul(k as u64).saturating_mul(n as u64);
-    for (r, (ur, vr)) in u.iter().zip(v).enumerate() {
-        let nw = w
-            .iter()
-            .filter(|row| row.get(r).is_some_and(|&c| c != 0))
-            .count() as u64;
-        cost = cost.saturating_add(nnz(ur).saturating_mul(nnz(vr)).saturating_mul(nw));
+    // Nonzeros per column of W, in one pass over W.
+    let mut nw = vec![0u64; u.len()];
+    for row in w {
+        for (count, &c) in nw.iter_mut().zip(row) {
+            *count += u64::from(c != 0);
+        }
     }
-    cost
+    let tensor = (m as u64).saturating_mul(k as u64).saturating_mul(n as u64);
+    u.iter()
+        .zip(v)
+        .zip(&nw)
+        .fold(tensor, |cost, ((ur, vr), &nw)| {
+            cost.saturating_add(nnz(ur).saturating_mul(nnz(vr)).saturating_mul(nw))
+        })
 }
 
-fn check_cost(
-    m: usize,
-    k: usize,
-    n: usize,
-    u: &[Vec<i64>],
-    v: &[Vec<i64>],
-    w: &[Vec<i64>],
-) -> Result<(), FieldError> {
-    let cost = verify_cost(m, k, n, u, v, w);
+/// Refuses a scheme whose [`verify_cost`] exceeds [`MAX_VERIFY_TERMS`].
+fn check_cost(cost: u64) -> Result<(), FieldError> {
     if cost > MAX_VERIFY_TERMS {
         return Err(err(
             "u",
             FieldProblem::TooCostly,
-            format!("exact verification would evaluate {cost} terms, beyond the limit of {MAX_VERIFY_TERMS}"),
+            format!(
+                "exact verification would evaluate {cost} terms, beyond the limit of \
+                 {MAX_VERIFY_TERMS}"
+            ),
         ));
     }
     Ok(())
@@ -425,7 +424,7 @@ pub fn parse_value(value: &Value) -> Result<Parsed, FieldError> {
     let u = get_matrix(obj, "u", rank, m * k)?;
     let v = get_matrix(obj, "v", rank, k * n)?;
     let w = get_matrix(obj, "w", m * n, rank)?;
-    check_cost(m, k, n, &u, &v, &w)?;
+    check_cost(verify_cost((m, k, n), &u, &v, &w))?;
     let provenance = obj.get("provenance").cloned().unwrap_or(Value::Null);
     Ok(Parsed {
         name,
@@ -495,5 +494,5 @@ pub fn check_parts(
             }
         }
     }
-    check_cost(m, k, n, u, v, w)
+    check_cost(verify_cost((m, k, n), u, v, w))
 }

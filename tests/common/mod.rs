@@ -3,6 +3,23 @@
 
 use strass::{Element, Scheme};
 
+/// A `strass tune` command line that finishes in about a second (one f64 job at size 32).
+pub const QUICK_TUNE: [&str; 13] = [
+    "tune",
+    "--budget-secs",
+    "1",
+    "--size",
+    "32",
+    "--cutoffs",
+    "16",
+    "--dtype",
+    "f64",
+    "--leaf",
+    "matrixmultiply",
+    "--threads",
+    "1",
+];
+
 /// Loads a shipped scheme file.
 pub fn scheme(name: &str) -> Scheme {
     Scheme::load(format!(
