@@ -82,7 +82,13 @@ fn main() {
             .unwrap_or_default();
         match check_file(f) {
             Ok(p) => {
-                let plan = plan_compile::compile((p.m, p.k, p.n), &p.u, &p.v, &p.w);
+                let plan = match plan_compile::compile((p.m, p.k, p.n), &p.u, &p.v, &p.w) {
+                    Ok(plan) => plan,
+                    Err(msg) => {
+                        failures.push(format!("kernels/{stem}.json: {msg}"));
+                        continue;
+                    }
+                };
                 // Debug output of PlanData is Rust syntax once every Vec literal is a `vec!`.
                 plans.push(format!(
                     "        {stem:?} => Some({}),",

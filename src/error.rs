@@ -13,6 +13,7 @@ pub enum Error {
     #[error(transparent)]
     Kernel(#[from] crate::kernel::KernelError),
     /// Training or a study failed to run (not: a run that ended without an exact scheme).
+    #[cfg(feature = "cli")]
     #[error(transparent)]
     Train(#[from] crate::train::TrainError),
     /// Reading or writing a file failed.

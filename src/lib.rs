@@ -17,15 +17,31 @@
 //! * `blas` (feature `openblas`, in `kernel`): the system OpenBLAS, as leaf GEMM and baseline.
 //! * [`tune`]: the per-machine cutoff file written by `strass tune`.
 //! * [`machine`]: the machine description recorded with every benchmark result.
-//! * [`cli`]: the `strass` command.
+//! * `cli` (feature `cli`, on by default): the `strass` command.
+//!
+//! ## Features
+//!
+//! * `cli` (default): the `strass` command and what only it needs: the [`train`] module
+//!   (training, studies, reports), the AlphaTensor `.npz` import, and the clap, indicatif,
+//!   plotters, statrs, npyz and dirs dependencies. Without it (`default-features = false`) the
+//!   crate is the multiplication library: schemes, verification, plans, the kernel, tuning-file
+//!   reading.
+//! * `openblas`: the system OpenBLAS as leaf GEMM and benchmark baseline.
+//! * `ndarray`, `faer`: adapters for those crates' matrix views ([`api`]).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod api;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod error;
+pub mod fsio;
 pub mod kernel;
 pub mod machine;
 pub mod plan;
 pub mod scheme;
+#[cfg(feature = "cli")]
 pub mod train;
 pub mod tune;
 

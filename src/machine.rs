@@ -14,8 +14,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct Machine {
     /// CPU model name (`model name` in `/proc/cpuinfo`), or `"unknown"`.
     pub cpu_model: String,
-    /// Logical CPUs available to this process.
+    /// Logical CPUs available to this process (`available_parallelism`: reduced by `taskset` or
+    /// a CPU-limited cgroup, so not part of the [`Machine::identity`]).
     pub logical_cores: usize,
+    /// Logical CPUs the machine has (`processor` entries in `/proc/cpuinfo`, whatever this
+    /// process may use), when known.
+    #[serde(default)]
+    pub cpus: Option<usize>,
     /// Physical cores (distinct `(physical id, core id)` pairs in `/proc/cpuinfo`), when known.
     pub physical_cores: Option<usize>,
     /// The SIMD extensions the kernel cares about that this CPU has, in a fixed order
@@ -36,6 +41,14 @@ impl Machine {
     pub fn detect() -> Machine {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let (cpu_model, physical_cores) = parse_cpuinfo(&cpuinfo);
+        let processors = cpuinfo
+            .lines()
+            .filter(|l| {
+                l.split_once(':')
+                    .is_some_and(|(k, _)| k.trim() == "processor")
+            })
+            .count();
+        let cpus = (processors > 0).then_some(processors);
         let logical_cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
@@ -47,6 +60,7 @@ impl Machine {
         Machine {
             cpu_model,
             logical_cores,
+            cpus,
             physical_cores,
             isa: detect_isa(),
             openblas_config,
@@ -58,13 +72,16 @@ impl Machine {
 
     /// The identity used to tell whether a tuning file was made on this kind of machine: CPU
     /// model, logical cores and SIMD extensions (not the date, not the OpenBLAS build).
+    ///
+    /// The identity names the hardware, not what this process may use: it has the machine's
+    /// CPU count ([`Machine::cpus`]), not [`Machine::logical_cores`], so a tuning file written
+    /// under `taskset` or in a CPU-limited cgroup still applies when the process runs
+    /// unrestricted.
     pub fn identity(&self) -> String {
-        format!(
-            "{} | {} logical cores | {}",
-            self.cpu_model,
-            self.logical_cores,
-            self.isa_string()
-        )
+        let cpus = self
+            .cpus
+            .map_or_else(|| "unknown number of".to_string(), |c| c.to_string());
+        format!("{} | {cpus} CPUs | {}", self.cpu_model, self.isa_string())
     }
 
     /// The SIMD extensions joined with `+`, or `"none"`.

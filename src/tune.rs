@@ -36,6 +36,9 @@ use std::time::SystemTime;
 
 /// The format tag of tuning files this version reads and writes.
 pub const FORMAT: &str = "strass-tune/1";
+
+/// The prefix every version of the tuning format has.
+pub const FORMAT_FAMILY: &str = "strass-tune/";
 /// The environment variable that overrides the tuning file's path.
 pub const ENV_VAR: &str = "STRASS_TUNE_FILE";
 
@@ -88,6 +91,14 @@ pub enum TuneError {
     },
 }
 
+impl TuneError {
+    /// True for a [`TuneError::Format`] whose format tag is another version of strass's
+    /// tuning format (`strass-tune/...`), i.e. a file strass itself wrote.
+    pub fn is_other_strass_version(&self) -> bool {
+        matches!(self, TuneError::Format { found, .. } if found.starts_with(FORMAT_FAMILY))
+    }
+}
+
 impl From<TuneError> for crate::Error {
     fn from(e: TuneError) -> Self {
         match e {
@@ -96,6 +107,10 @@ impl From<TuneError> for crate::Error {
         }
     }
 }
+
+/// Smallest cutoff a tuning file may hold: below it the recursion spends its time in additions
+/// and tiny products (a cutoff of 1 makes a 600 x 600 product about 1000 times slower).
+pub const MIN_CUTOFF: usize = 16;
 
 /// The name of a leaf in tuning files and results: `"matrixmultiply"`, `"openblas"` or `"fused"`.
 pub fn leaf_name(leaf: Leaf) -> &'static str {
@@ -167,11 +182,12 @@ impl TuneFile {
     /// Parses a tuning file's text and checks its format and entries (not its machine).
     pub fn parse(text: &str, path: &Path) -> Result<TuneFile, TuneError> {
         // Check the format tag before the shape, so a future version is named as such.
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| TuneError::Corrupt {
+        let value = crate::scheme::format::parse_json_strict(text).map_err(|message| {
+            TuneError::Corrupt {
                 path: path.into(),
-                message: e.to_string(),
-            })?;
+                message,
+            }
+        })?;
         match value.get("format").and_then(|f| f.as_str()) {
             Some(FORMAT) => {}
             Some(other) => {
@@ -200,8 +216,12 @@ impl TuneFile {
             if e.dtype != "f32" && e.dtype != "f64" {
                 return Err(bad(format!("unknown dtype {:?}", e.dtype)));
             }
-            if e.cutoff == 0 {
-                return Err(bad("cutoff 0".into()));
+            if e.cutoff < MIN_CUTOFF {
+                return Err(bad(format!(
+                    "cutoff {} is below the minimum of {MIN_CUTOFF} (recursing to blocks that \
+                     small is orders of magnitude slower)",
+                    e.cutoff
+                )));
             }
             if e.threads == 0 {
                 return Err(bad("threads 0".into()));
@@ -212,10 +232,13 @@ impl TuneFile {
 
     /// Reads and parses a tuning file (not checking its machine; see [`TuneFile::load_for`]).
     pub fn load(path: &Path) -> Result<TuneFile, TuneError> {
-        let text = std::fs::read_to_string(path).map_err(|source| TuneError::Io {
-            path: path.into(),
-            source,
-        })?;
+        let text =
+            crate::fsio::read_bounded(path, crate::fsio::MAX_TUNE_FILE).map_err(|source| {
+                TuneError::Io {
+                    path: path.into(),
+                    source,
+                }
+            })?;
         TuneFile::parse(&text, path)
     }
 
@@ -254,14 +277,7 @@ impl TuneFile {
             path: path.into(),
             message: e.to_string(),
         })?;
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(format!(".tmp{}", std::process::id()));
-        let tmp = PathBuf::from(tmp);
-        std::fs::write(&tmp, text + "\n").map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io(e)
-        })
+        crate::fsio::write_atomic(path, (text + "\n").as_bytes()).map_err(io)
     }
 
     /// Inserts an entry, replacing the one with the same (dtype, leaf, threads).
@@ -296,7 +312,26 @@ pub fn set_path_override(path: Option<PathBuf>) {
 
 /// The default location, `<user cache dir>/strass/tune.json`, if the platform has a cache dir.
 pub fn default_path() -> Option<PathBuf> {
-    dirs::cache_dir().map(|d| d.join("strass").join("tune.json"))
+    cache_dir().map(|d| d.join("strass").join("tune.json"))
+}
+
+#[cfg(feature = "cli")]
+fn cache_dir() -> Option<PathBuf> {
+    dirs::cache_dir()
+}
+
+/// Without the `cli` feature (and its `dirs` dependency): `$XDG_CACHE_HOME`, else
+/// `$HOME/.cache` (what `dirs` answers on Linux).
+#[cfg(not(feature = "cli"))]
+fn cache_dir() -> Option<PathBuf> {
+    let abs = |v: std::ffi::OsString| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
+    std::env::var_os("XDG_CACHE_HOME")
+        .and_then(abs)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .and_then(abs)
+                .map(|h| h.join(".cache"))
+        })
 }
 
 /// The tuning file in force: the override, else `$STRASS_TUNE_FILE`, else [`default_path`].

@@ -205,7 +205,7 @@ fn import_converts_verifies_and_writes() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let s = strass::Scheme::load_verified(&at).unwrap();
-    assert_eq!((s.name.as_str(), s.rank), ("at333", 23));
+    assert_eq!((s.name(), s.rank()), ("at333", 23));
 }
 
 #[test]

@@ -139,8 +139,7 @@ fn c_views_whose_elements_share_memory_are_refused() {
 
 #[test]
 fn unverified_schemes_are_refused() {
-    let mut s = scheme("strassen");
-    s.w[0][0] = 0;
+    let s = scheme("strassen").edited(|_, _, w| w[0][0] = 0).unwrap();
     let e = Engine::new().with_scheme(&s).unwrap_err();
     assert!(matches!(e, Error::Scheme(_)), "{e}");
     assert!(Plan::compile(&s).is_err());
@@ -306,7 +305,7 @@ fn result_does_not_depend_on_the_thread_count() {
                     .zip(&results[i % 2])
                     .all(|(x, y)| x.to_bits() == y.to_bits()),
                 "{} ({}): result depends on p",
-                s.name,
+                s.name(),
                 if i % 2 == 0 {
                     "matrixmultiply"
                 } else {
@@ -356,7 +355,7 @@ fn single_thread_workspace_stays_within_the_size_of_c() {
                 assert!(
                     ws <= n * n * 4,
                     "{} n={n} cutoff={cutoff}: workspace {ws} > C {}",
-                    s.name,
+                    s.name(),
                     n * n * 4
                 );
             }

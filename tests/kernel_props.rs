@@ -220,7 +220,7 @@ fn check<T: Element>(
             prop_assert!(
                 err <= tol,
                 "{} {m}x{k}x{n} levels {levels}: C[{i}][{j}] = {got}, want {}, error {err:e} > bound {tol:e}",
-                s.name,
+                s.name(),
                 want[i * n + j]
             );
         }

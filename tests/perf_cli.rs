@@ -1,5 +1,7 @@
 //! `strass tune` and `strass bench` end to end, with the tuning file in a temporary directory.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -128,26 +130,17 @@ fn corrupt_and_foreign_files_are_reported_once_and_ignored() {
     assert!(!text(&out.stdout).contains("kernel cutoff for f32 matrixmultiply 1t: 64"));
     assert_eq!(text(&out.stderr).matches("ignoring tuning file").count(), 1);
 
-    // Tuning over a corrupt file replaces it with a valid one.
+    // Tuning over a file that is not a strass tuning file leaves it alone (it may be someone's
+    // data; strass's own writes are atomic, so it never leaves a corrupt tuning file).
     std::fs::write(&path, "garbage").unwrap();
-    let out = strass(
-        &path,
-        &[
-            "tune",
-            "--budget-secs",
-            "1",
-            "--size",
-            "32",
-            "--cutoffs",
-            "16",
-            "--dtype",
-            "f64",
-            "--leaf",
-            "matrixmultiply",
-            "--threads",
-            "1",
-        ],
-    );
+    let tune_args = common::QUICK_TUNE;
+    let out = strass(&path, &tune_args);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("will not overwrite"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "garbage");
+    // Once it is removed, tune writes a valid file.
+    std::fs::remove_file(&path).unwrap();
+    let out = strass(&path, &tune_args);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(TuneFile::load_for(&path, tune::this_machine()).is_ok());
 }

@@ -119,8 +119,8 @@ fn missing_fields() {
         o.remove("provenance");
     });
     let s = load(&t).unwrap();
-    assert_eq!(s.name, "bad");
-    assert!(s.provenance.is_null());
+    assert_eq!(s.name(), "bad");
+    assert!(s.provenance().is_null());
 }
 
 #[test]

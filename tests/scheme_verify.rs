@@ -18,13 +18,12 @@ fn every_single_coefficient_change_of_strassen_is_rejected() {
         };
         for i in 0..rows {
             for j in 0..cols {
-                let orig = [&s.u, &s.v, &s.w][which][i][j];
+                let orig = [&s.u(), &s.v(), &s.w()][which][i][j];
                 for new in [-1i64, 0, 1] {
                     if new == orig {
                         continue;
                     }
-                    let mut t = s.clone();
-                    [&mut t.u, &mut t.v, &mut t.w][which][i][j] = new;
+                    let t = s.edited(|u, v, w| [u, v, w][which][i][j] = new).unwrap();
                     changes += 1;
                     let v = t.verify();
                     if !v.is_valid() {
@@ -41,9 +40,8 @@ fn every_single_coefficient_change_of_strassen_is_rejected() {
 
 #[test]
 fn failures_are_counted_and_the_first_few_named_by_index() {
-    let mut s = Scheme::strassen();
     // Drop product 0 (M1 = (a00+a11)(b00+b11)) from c11: every term of M1 is now missing there.
-    s.w[3][0] = 0;
+    let s = Scheme::strassen().edited(|_, _, w| w[3][0] = 0).unwrap();
     let v = s.verify();
     assert_eq!(v.total, 64);
     // M1's terms a_ip b_qj with (i,p),(q,j) in {(0,0),(1,1)}: 4 equations for c(1,1).
@@ -71,13 +69,18 @@ fn failures_are_counted_and_the_first_few_named_by_index() {
         other => panic!("{other:?}"),
     }
     // A badly broken scheme keeps only the first 8, but counts all.
-    let mut z = Scheme::strassen();
-    z.w.iter_mut().flatten().for_each(|x| *x = 0);
+    let z = Scheme::strassen()
+        .edited(|_, _, w| w.iter_mut().flatten().for_each(|x| *x = 0))
+        .unwrap();
     let v = z.verify();
     assert_eq!(v.failed_count, 8); // the 8 ones of the matrix multiplication tensor
-    z.u.iter_mut().flatten().for_each(|x| *x = 1);
-    z.v.iter_mut().flatten().for_each(|x| *x = 1);
-    z.w.iter_mut().flatten().for_each(|x| *x = 1);
+    let z = z
+        .edited(|u, v, w| {
+            for x in u.iter_mut().chain(v).chain(w).flatten() {
+                *x = 1;
+            }
+        })
+        .unwrap();
     let v = z.verify();
     assert_eq!(v.failed_count, 64);
     assert_eq!(v.failed.len(), strass::scheme::verify::MAX_REPORTED);
@@ -88,10 +91,14 @@ fn huge_coefficients_do_not_overflow_silently() {
     // Coefficients at the limit, rank large enough that an i64 sum would overflow, still give a
     // correct exact answer (i128) and never panic.
     let big = strass::scheme::MAX_COEFF;
-    let mut s = Scheme::classical(2, 2, 2).unwrap();
-    s.u[0][0] = big;
-    s.v[0][0] = big;
-    s.w[0][0] = big;
+    let s = Scheme::classical(2, 2, 2)
+        .unwrap()
+        .edited(|u, v, w| {
+            u[0][0] = big;
+            v[0][0] = big;
+            w[0][0] = big;
+        })
+        .unwrap();
     let v = s.verify();
     assert!(!v.is_valid());
     assert_eq!(v.failed[0].got, Some((big as i128).pow(3)));
@@ -105,14 +112,15 @@ fn coefficients_outside_minus_one_to_one_verify() {
     let y = vec![vec![1, 0], vec![-3, 1]];
     let z = vec![vec![2, 3], vec![1, 2]];
     let t = basis_change(&s, &x, &y, &z).unwrap();
-    let max =
-        t.u.iter()
-            .chain(&t.v)
-            .chain(&t.w)
-            .flatten()
-            .map(|c| c.abs())
-            .max()
-            .unwrap();
+    let max = t
+        .u()
+        .iter()
+        .chain(t.v())
+        .chain(t.w())
+        .flatten()
+        .map(|c| c.abs())
+        .max()
+        .unwrap();
     assert!(max >= 3, "max |coefficient| {max}");
     assert!(t.verify().is_valid());
     // Through the file format and back.
@@ -122,8 +130,7 @@ fn coefficients_outside_minus_one_to_one_verify() {
     let back = Scheme::load_verified(&path).unwrap();
     assert_eq!(back, t);
     // One coefficient off by one breaks it.
-    let mut bad = t.clone();
-    bad.u[0][0] += 1;
+    let bad = t.edited(|u, _, _| u[0][0] += 1).unwrap();
     assert!(!bad.verify().is_valid());
     assert!(matches!(
         bad.ensure_valid(),
@@ -135,18 +142,16 @@ fn coefficients_outside_minus_one_to_one_verify() {
 fn non_square_schemes_verify() {
     for (m, k, n) in [(2, 3, 4), (1, 1, 1), (3, 1, 2), (1, 5, 1)] {
         let c = Scheme::classical(m, k, n).unwrap();
-        assert_eq!(c.rank, m * k * n);
+        assert_eq!(c.rank(), m * k * n);
         assert!(c.verify().is_valid(), "<{m},{k},{n}>");
-        let mut bad = c.clone();
-        bad.w[0][0] = 0;
+        let bad = c.edited(|_, _, w| w[0][0] = 0).unwrap();
         assert!(!bad.verify().is_valid(), "<{m},{k},{n}>");
     }
     let sc = kron(&Scheme::strassen(), &Scheme::classical(1, 2, 3).unwrap()).unwrap();
-    assert_eq!((sc.m, sc.k, sc.n, sc.rank), (2, 4, 6, 42));
+    assert_eq!((sc.m(), sc.k(), sc.n(), sc.rank()), (2, 4, 6, 42));
     assert!(sc.verify().is_valid());
     // Two rows of C's coefficients exchanged (as a transposed reading of C would do) is caught.
     let c = Scheme::classical(2, 3, 4).unwrap();
-    let mut swapped = c.clone();
-    swapped.w.swap(1, 4);
+    let swapped = c.edited(|_, _, w| w.swap(1, 4)).unwrap();
     assert!(!swapped.verify().is_valid());
 }

@@ -21,9 +21,9 @@ fn train_writes_an_exact_scheme_and_exits_zero() {
     assert!(st.status.success(), "{st:?}");
     let s = strass::Scheme::load(&out).unwrap();
     assert!(s.verify().is_valid());
-    assert_eq!(s.rank, 7);
-    assert_eq!(s.provenance["source"], "training");
-    assert_eq!(s.provenance["settings"]["epochs"], 300);
+    assert_eq!(s.rank(), 7);
+    assert_eq!(s.provenance()["source"], "training");
+    assert_eq!(s.provenance()["settings"]["epochs"], 300);
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&rec).unwrap()).unwrap();
     assert_eq!(r["success"], true);
@@ -62,7 +62,7 @@ fn failed_train_exits_nonzero_even_with_fallback() {
         .unwrap();
     assert_eq!(st.status.code(), Some(1), "{st:?}");
     let s = strass::Scheme::load(&out).unwrap();
-    assert_eq!(s.provenance["source"], "fallback");
+    assert_eq!(s.provenance()["source"], "fallback");
     let stdout = String::from_utf8_lossy(&st.stdout);
     assert!(stdout.contains("FALLBACK"), "{stdout}");
 }
@@ -124,8 +124,8 @@ fn the_shipped_learned_scheme_is_regenerated_bit_for_bit_by_the_readme_command()
         "kernels/learned.json differs from what `strass train --seed 0` writes now; regenerate it"
     );
     let s = strass::Scheme::shipped("learned").expect("embedded by build.rs");
-    assert_eq!(s.provenance["source"], "training");
-    assert_eq!(s.provenance["seed"], 0);
+    assert_eq!(s.provenance()["source"], "training");
+    assert_eq!(s.provenance()["seed"], 0);
 }
 
 #[test]

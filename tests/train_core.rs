@@ -120,9 +120,9 @@ fn tensor_loss_of_strassen_is_zero_and_of_a_broken_copy_is_not() {
     let s = train::canonical_strassen();
     let dims = Dims::two_by_two(7);
     let mut theta = Vec::new();
-    theta.extend(s.u.iter().flatten().map(|&x| x as f64));
-    theta.extend(s.v.iter().flatten().map(|&x| x as f64));
-    theta.extend(s.w.iter().flatten().map(|&x| x as f64));
+    theta.extend(s.u().iter().flatten().map(|&x| x as f64));
+    theta.extend(s.v().iter().flatten().map(|&x| x as f64));
+    theta.extend(s.w().iter().flatten().map(|&x| x as f64));
     let mut model = Model { dims, theta };
     let target = matmul_tensor(&dims);
     assert_eq!(model.tensor_loss(&target), 0.0);
@@ -240,7 +240,7 @@ fn forced_failure_counts_as_failure_even_with_fallback() {
     let scheme = train::output_scheme(&mut out, "learned").expect("fallback scheme");
     assert!(!out.record.success);
     assert!(out.record.fallback_used);
-    assert_eq!(scheme.provenance["source"], "fallback");
+    assert_eq!(scheme.provenance()["source"], "fallback");
     assert!(scheme.verify().is_valid());
     // Without fallback nothing is written.
     s.fallback = Fallback::None;
@@ -258,10 +258,10 @@ fn the_default_protocol_learns_an_exact_rank_7_scheme() {
     assert_eq!(s.rounding, Rounding::Balanced);
     assert!(out.record.success, "{:?}", out.record);
     let scheme = train::output_scheme(&mut out, "learned").unwrap();
-    assert_eq!(scheme.rank, 7);
+    assert_eq!(scheme.rank(), 7);
     assert!(scheme.verify().is_valid());
-    assert_eq!(scheme.provenance["source"], "training");
-    assert_eq!(scheme.provenance["seed"], 5);
+    assert_eq!(scheme.provenance()["source"], "training");
+    assert_eq!(scheme.provenance()["seed"], 5);
 }
 
 #[test]

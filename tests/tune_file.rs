@@ -57,9 +57,18 @@ fn foreign_machine_is_refused_by_load_for() {
     let e = TuneFile::load_for(&path, tune::this_machine()).unwrap_err();
     assert!(matches!(e, TuneError::Foreign { .. }), "{e}");
     assert!(e.to_string().contains("Some Other CPU 9000"));
-    // Core count and ISA are part of the identity too.
+    // The ISA and the machine's CPU count are part of the identity; the CPUs available to the
+    // process (taskset, cgroups) are not.
+    let mut f = sample_file();
+    f.machine = tune::this_machine().clone();
+    f.save(&path).unwrap();
     let mut m: Machine = tune::this_machine().clone();
-    m.logical_cores += 1;
+    m.logical_cores += 7;
+    assert!(TuneFile::load_for(&path, &m).is_ok());
+    m.isa.push("made-up-isa".into());
+    assert!(TuneFile::load_for(&path, &m).is_err());
+    let mut m: Machine = tune::this_machine().clone();
+    m.cpus = Some(m.cpus.unwrap_or(1) + 1);
     assert!(TuneFile::load_for(&path, &m).is_err());
 }
 

@@ -205,9 +205,10 @@ macro_rules! dropin {
             rsc: isize,
             csc: isize,
         ) {
-            // SAFETY: forwarded contract.
-            let r =
-                unsafe { $try_name(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) };
+            let r = {
+                // SAFETY: forwarded contract.
+                unsafe { $try_name(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+            };
             if let Err(e) = r {
                 panic!(concat!("strass::", stringify!($name), ": {}"), e);
             }

@@ -31,8 +31,21 @@ pub enum Command {
     Perf(perf::PerfCommand),
 }
 
+/// Restores the default action of `SIGPIPE` (which the Rust runtime ignores), so that output
+/// into a closed pipe (`strass verify kernels/*.json | head -1`) ends the process quietly, as
+/// for other command-line tools, instead of making `println!` panic.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: `signal` with a valid signal number and `SIG_DFL` has no memory-safety
+    // preconditions; it runs before any other thread exists and before any output.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Parses the command line and runs it; errors print one line and exit with status 2.
 pub fn run() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         None => demo::run(),

@@ -98,6 +98,31 @@ fn sig(s: f64) -> String {
     format!("{s:.decimals$}")
 }
 
+/// Largest `--budget-secs` (one week).
+const MAX_BUDGET_SECS: f64 = 7.0 * 86400.0;
+
+/// Largest `--size` (`bench`, `tune`): 65536, i.e. 32 GiB per f64 matrix.
+pub const MAX_SIZE: usize = 1 << 16;
+
+/// Refuses a `--size` that is 0, beyond [`MAX_SIZE`], or whose `n * n * bytes_per_entry` bytes
+/// cannot be allocated (tried, then released), with a message instead of an allocation abort.
+fn check_size(n: usize, bytes_per_entry: usize) -> crate::Result<()> {
+    if n == 0 || n > MAX_SIZE {
+        return Err(crate::Error::Config(format!(
+            "--size must be between 1 and {MAX_SIZE}, not {n}"
+        )));
+    }
+    let bytes = n * n * bytes_per_entry;
+    let mut probe: Vec<u8> = Vec::new();
+    probe.try_reserve_exact(bytes).map_err(|_| {
+        crate::Error::Config(format!(
+            "--size {n} needs about {:.1} GiB of memory, which cannot be allocated",
+            bytes as f64 / (1u64 << 30) as f64
+        ))
+    })?;
+    Ok(())
+}
+
 fn all_cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -170,9 +195,12 @@ fn run_tune(args: TuneArgs) -> crate::Result<ExitCode> {
     if args.show {
         return show(&path, &dtypes, &leaves, &threads);
     }
-    if !(args.budget_secs.is_finite() && args.budget_secs > 0.0) {
+    if !(args.budget_secs.is_finite()
+        && args.budget_secs > 0.0
+        && args.budget_secs <= MAX_BUDGET_SECS)
+    {
         return Err(crate::Error::Config(format!(
-            "--budget-secs must be a positive number of seconds, not {}",
+            "--budget-secs must be a positive number of seconds up to {MAX_BUDGET_SECS}, not {}",
             args.budget_secs
         )));
     }
@@ -181,12 +209,13 @@ fn run_tune(args: TuneArgs) -> crate::Result<ExitCode> {
         Some(s) => Some(list(s, "cutoffs", &[], |p| {
             p.parse::<usize>()
                 .ok()
-                .filter(|&c| c > 0)
-                .ok_or_else(|| format!("`{p}` is not a positive cutoff"))
+                .filter(|&c| c >= tune::MIN_CUTOFF)
+                .ok_or_else(|| format!("`{p}` is not a cutoff of at least {}", tune::MIN_CUTOFF))
         })?),
     };
-    if args.size == Some(0) {
-        return Err(crate::Error::Config("--size must be at least 1".into()));
+    if let Some(n) = args.size {
+        // Four f64 matrices: A, B and two results.
+        check_size(n, 4 * 8)?;
     }
     let mut jobs = Vec::new();
     for &dtype in &dtypes {
@@ -216,11 +245,28 @@ fn run_tune(args: TuneArgs) -> crate::Result<ExitCode> {
         {
             TuneFile::new(machine.clone())
         }
-        Err(e) => {
+        // A strass tuning file for another machine or version is replaced; anything else (a
+        // file that is not a strass tuning file, a FIFO, a device) is left alone.
+        Err(e @ (tune::TuneError::Foreign { .. } | tune::TuneError::Invalid { .. })) => {
             eprintln!("strass: replacing the tuning file: {e}");
             TuneFile::new(machine.clone())
         }
+        Err(e @ tune::TuneError::Format { .. }) if e.is_other_strass_version() => {
+            eprintln!("strass: replacing the tuning file: {e}");
+            TuneFile::new(machine.clone())
+        }
+        Err(e) => {
+            return Err(crate::Error::Config(format!(
+                "{e}; it is not a strass tuning file, so `tune` will not overwrite it (remove it \
+                 or choose another --tune-file)"
+            )))
+        }
     };
+    // The output must be writable before any time is spent measuring.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
+    }
+    crate::fsio::check_writable(&path).map_err(|e| crate::Error::io(&path, e))?;
     file.machine = machine;
 
     let bar = ProgressBar::new((jobs.len() * opts.max_reps) as u64);
@@ -333,9 +379,8 @@ fn run_bench(args: BenchArgs) -> crate::Result<ExitCode> {
     };
     let threads = parse_threads(&args.threads)
         .map_err(|e| crate::Error::Config(format!("--threads: {e}")))?;
-    if args.size == 0 {
-        return Err(crate::Error::Config("--size must be at least 1".into()));
-    }
+    // Four f64 matrices at most: A, B and two results.
+    check_size(args.size, 4 * 8)?;
     match parse_dtype(&args.dtype).map_err(|e| crate::Error::Config(format!("--dtype: {e}")))? {
         "f32" => bench_typed::<f32>(&args, leaf, threads),
         _ => bench_typed::<f64>(&args, leaf, threads),

@@ -27,8 +27,9 @@ pub enum SchemeCommand {
         /// Machine-readable output: one JSON array with an object per file.
         #[arg(long)]
         json: bool,
-        /// Largest matrix side for the numeric expansion (recursion down to 1x1 blocks).
-        #[arg(long, default_value_t = 64)]
+        /// Largest matrix side for the numeric expansion (recursion down to 1x1 blocks; at most
+        /// 512, a few seconds per scheme).
+        #[arg(long, default_value_t = 64, value_parser = parse_max_size)]
         max_size: usize,
         /// Seed of the random matrices of the numeric expansion.
         #[arg(long, default_value_t = 1)]
@@ -103,6 +104,19 @@ struct SchemeReport {
     /// Why there is no expansion table (e.g. a block larger than --max-size).
     #[serde(skip_serializing_if = "Option::is_none")]
     expansion_note: Option<String>,
+}
+
+/// Largest `verify --max-size`: the expansion costs about `max_size^2.8` operations per scheme,
+/// a few seconds at 512.
+pub const MAX_EXPANSION_SIZE: usize = 512;
+
+fn parse_max_size(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=MAX_EXPANSION_SIZE).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{s}`: expected a size between 1 and {MAX_EXPANSION_SIZE}"
+        )),
+    }
 }
 
 fn report_scheme(s: &Scheme, max_size: usize, seed: u64) -> SchemeReport {

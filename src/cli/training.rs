@@ -104,13 +104,24 @@ pub struct SettingsArgs {
     pub fallback: Option<Fallback>,
 }
 
+/// Largest `m*k*n` `--dims` accepts (the trainer's own limit).
+const MAX_TRAIN_TENSOR: usize = 4096;
+
 fn parse_dims(s: &str) -> Result<(usize, usize, usize), String> {
     let parts: Vec<&str> = s.split(',').collect();
     if parts.len() != 3 {
         return Err(format!("expected m,k,n, got `{s}`"));
     }
     let p = |x: &str| x.trim().parse::<usize>().map_err(|e| format!("`{x}`: {e}"));
-    Ok((p(parts[0])?, p(parts[1])?, p(parts[2])?))
+    let (m, k, n) = (p(parts[0])?, p(parts[1])?, p(parts[2])?);
+    // Checked here so that no later product of the dimensions can overflow.
+    let product = m.checked_mul(k).and_then(|x| x.checked_mul(n));
+    match product {
+        Some(x) if (1..=MAX_TRAIN_TENSOR).contains(&x) => Ok((m, k, n)),
+        _ => Err(format!(
+            "`{s}`: each dimension must be at least 1 and m*k*n at most {MAX_TRAIN_TENSOR}"
+        )),
+    }
 }
 
 impl SettingsArgs {
@@ -219,6 +230,10 @@ pub struct TrainArgs {
 
 fn cmd_train(a: TrainArgs) -> crate::Result<ExitCode> {
     let s = a.settings.settings("anneal")?;
+    // Every output must be writable before any is replaced (or any time is spent training).
+    for p in std::iter::once(&a.out).chain(&a.record) {
+        crate::fsio::check_writable(p).map_err(|e| crate::Error::io(p, e))?;
+    }
     let mut out = train::run(&s)?;
     let scheme = train::output_scheme(&mut out, &a.name);
     if let Some(scheme) = &scheme {
@@ -227,7 +242,8 @@ fn cmd_train(a: TrainArgs) -> crate::Result<ExitCode> {
     let rec = &out.record;
     let line = serde_json::to_string(rec).expect("records serialise");
     if let Some(p) = &a.record {
-        std::fs::write(p, format!("{line}\n")).map_err(|e| crate::Error::io(p, e))?;
+        crate::fsio::write_atomic(p, format!("{line}\n").as_bytes())
+            .map_err(|e| crate::Error::io(p, e))?;
     }
     if a.json {
         println!("{line}");
@@ -561,6 +577,13 @@ pub struct ReportArgs {
 }
 
 fn cmd_report(a: ReportArgs) -> crate::Result<ExitCode> {
+    // Every output must be writable before any is replaced.
+    for p in [&a.out, &a.default_runs] {
+        if let Some(parent) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| crate::Error::io(parent, e))?;
+        }
+        crate::fsio::check_writable(p).map_err(|e| crate::Error::io(p, e))?;
+    }
     let cfg = train::report::ReportConfig {
         study_dir: a.study_dir,
         default_seeds: a.seeds,
@@ -569,12 +592,7 @@ fn cmd_report(a: ReportArgs) -> crate::Result<ExitCode> {
         command: command_line(),
     };
     let text = train::report::build(&cfg)?;
-    if let Some(parent) = a.out.parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|e| crate::Error::io(parent, e))?;
-        }
-    }
-    std::fs::write(&a.out, &text).map_err(|e| crate::Error::io(&a.out, e))?;
+    crate::fsio::write_atomic(&a.out, text.as_bytes()).map_err(|e| crate::Error::io(&a.out, e))?;
     print!("{text}");
     Ok(ExitCode::SUCCESS)
 }

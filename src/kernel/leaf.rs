@@ -258,8 +258,9 @@ pub(crate) unsafe fn product<T: Element>(
     }
     let (mb, kb, nb) = (a0.0.rows, a0.0.cols, b0.0.cols);
     let mut ws = ws;
-    // SAFETY (both): the buffers are disjoint parts of the workspace, large enough.
+    // SAFETY: (both) the buffers are disjoint parts of the workspace, large enough.
     let (s, sa) = unsafe { operand(isa, a, take(&mut ws, mb * kb)?.as_mut_ptr(), threads) };
+    // SAFETY: as above.
     let (t, sb) = unsafe { operand(isa, b, take(&mut ws, kb * nb)?.as_mut_ptr(), threads) };
     let f = sa * sb;
     let scaled = |c: i64| {

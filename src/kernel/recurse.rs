@@ -227,7 +227,7 @@ impl Ctx<'_> {
             k0,
             n0,
         };
-        // SAFETY (all calls below): forwarded contract; the peeled pieces of C are disjoint.
+        // SAFETY: (all calls below) forwarded contract; the peeled pieces of C are disjoint.
         unsafe {
             if self.last_level(mb, kb, nb, depth) {
                 self.product_level(alpha, &blk, self.plan.schedule(ow), ws, threads)?;
@@ -536,7 +536,7 @@ impl Ctx<'_> {
         let data = self.plan.data();
         let r = step.product;
         let (mb, kb, nb) = (blk.mb, blk.kb, blk.nb);
-        // SAFETY (both): s_buf / t_buf hold mb*kb / kb*nb elements of workspace.
+        // SAFETY: (both) s_buf / t_buf hold mb*kb / kb*nb elements of workspace.
         let (s, sa) = unsafe {
             self.operand(
                 &data.a_terms[r],
@@ -548,6 +548,7 @@ impl Ctx<'_> {
                 threads,
             )
         };
+        // SAFETY: t_buf holds kb*nb elements of workspace.
         let (t, sb) = unsafe {
             self.operand(
                 &data.b_terms[r],

@@ -30,7 +30,7 @@ pub(crate) unsafe fn gemm<T: Element>(
 ) -> bool {
     // Vectors run along C's rows; if this orientation does not fit, try the transposed product
     // (C^T = B^T A^T), e.g. for column-major operands.
-    // SAFETY (both): forwarded contract.
+    // SAFETY: (both calls) forwarded contract.
     unsafe { oriented(alpha, a, b, beta, c) || oriented(alpha, b.t(), a.t(), beta, c.t()) }
 }
 
@@ -69,8 +69,10 @@ unsafe fn row_updates<T: Element>(alpha: T, a: RawRef<T>, b: RawRef<T>, beta: T,
         // SAFETY: row i of C is n contiguous elements of C, which nothing else accesses; rows of
         // B are n contiguous elements of B, disjoint from C (caller's contract).
         let crow = unsafe { std::slice::from_raw_parts_mut(c.ptr.offset(i as isize * c.rs), n) };
+        // SAFETY: (i, p) lies in A (caller's contract).
         let at = |p: usize| unsafe { *a.ptr.offset(i as isize * a.rs + p as isize * a.cs) };
         let brow =
+            // SAFETY: row p of B is n contiguous elements of B (caller's contract).
             |p: usize| unsafe { std::slice::from_raw_parts(b.ptr.offset(p as isize * b.rs), n) };
         let s0 = alpha * at(0);
         if beta == T::ZERO {
@@ -214,6 +216,7 @@ mod tests {
                 };
                 // SAFETY: the views describe the vectors exactly.
                 assert!(
+                    // SAFETY: the views describe the vectors exactly.
                     unsafe { gemm(alpha, ra, rb, beta, rc) },
                     "{m}x{k}x{n} not handled"
                 );
@@ -255,6 +258,7 @@ mod tests {
                 };
                 // SAFETY: as above.
                 assert!(
+                    // SAFETY: the views describe the vectors exactly.
                     unsafe { gemm(alpha, ra, rb, beta, rc) },
                     "{m}x{k}x{n} col-major not handled"
                 );

@@ -130,13 +130,65 @@ pub struct PlanData {
     pub st_passes: usize,
 }
 
-/// Compiles `(m, k, n, U, V, W)`; the caller has checked shapes and validity.
+/// Checks that `(m, k, n, U, V, W)` has a shape the compiler can turn into a plan: positive
+/// dimensions, `u` and `v` with the same number of rows (the rank, at least 1) of `m*k` and
+/// `k*n` coefficients, `w` with `m*n` rows of `rank`. A plan built from anything else would
+/// index blocks that do not exist.
+pub fn check_shape(
+    (m, k, n): (usize, usize, usize),
+    u: &[Vec<i64>],
+    v: &[Vec<i64>],
+    w: &[Vec<i64>],
+) -> Result<(), String> {
+    if m == 0 || k == 0 || n == 0 {
+        return Err(format!(
+            "cannot compile a <{m},{k},{n}> scheme: a dimension is 0"
+        ));
+    }
+    let rank = u.len();
+    if rank == 0 || v.len() != rank {
+        return Err(format!(
+            "cannot compile: u has {} rows and v {} (both must be the rank, at least 1)",
+            u.len(),
+            v.len()
+        ));
+    }
+    let (mk, kn, mn) = match (m.checked_mul(k), k.checked_mul(n), m.checked_mul(n)) {
+        (Some(a), Some(b), Some(c)) => (a, b, c),
+        _ => return Err(format!("cannot compile a <{m},{k},{n}> scheme: too large")),
+    };
+    let bad_row = |name: &str, rows: &[Vec<i64>], len: usize| {
+        rows.iter().position(|r| r.len() != len).map(|i| {
+            format!(
+                "cannot compile: {name}[{i}] has {} coefficients, expected {len}",
+                rows[i].len()
+            )
+        })
+    };
+    if let Some(e) = bad_row("u", u, mk).or_else(|| bad_row("v", v, kn)) {
+        return Err(e);
+    }
+    if w.len() != mn {
+        return Err(format!(
+            "cannot compile: w has {} rows, expected m*n = {mn}",
+            w.len()
+        ));
+    }
+    if let Some(e) = bad_row("w", w, rank) {
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Compiles `(m, k, n, U, V, W)`. Refuses (with a message) a shape [`check_shape`] refuses; the
+/// caller has checked validity.
 pub fn compile(
     dims: (usize, usize, usize),
     u: &[Vec<i64>],
     v: &[Vec<i64>],
     w: &[Vec<i64>],
-) -> PlanData {
+) -> Result<PlanData, String> {
+    check_shape(dims, u, v, w)?;
     let (m, k, n) = dims;
     let rank = u.len();
     let terms = |row: &[i64]| -> Vec<Term> {
@@ -209,7 +261,7 @@ pub fn compile(
         v: cse_additions(va, k * n),
         w: cse_additions(w_rows, rank),
     };
-    PlanData {
+    Ok(PlanData {
         dims,
         rank,
         a_terms,
@@ -220,7 +272,7 @@ pub fn compile(
         additions_naive,
         additions_cse,
         st_passes,
-    }
+    })
 }
 
 fn naive_additions(rows: &[Vec<(usize, i64)>]) -> usize {

@@ -41,7 +41,18 @@ impl Plan {
     /// an invalid one.
     pub fn compile(s: &Scheme) -> Result<Plan, crate::Error> {
         s.ensure_valid()?;
-        Ok(Plan::compile_unchecked(s))
+        Plan::try_compile(s)
+    }
+
+    /// Compiles a scheme without verifying it; refuses a shape the compiler cannot turn into a
+    /// plan (see [`compile::check_shape`]).
+    fn try_compile(s: &Scheme) -> Result<Plan, crate::Error> {
+        let data = compile::compile((s.m, s.k, s.n), &s.u, &s.v, &s.w)
+            .map_err(|e| crate::scheme::SchemeError::Argument(format!("{}: {e}", s.name)))?;
+        Ok(Plan {
+            name: s.name.clone(),
+            data,
+        })
     }
 
     /// The plan of shipped scheme `kernels/<name>.json`, compiled at build time (`None` if there
@@ -53,12 +64,11 @@ impl Plan {
         })
     }
 
-    /// Compiles a scheme the caller has already verified.
+    /// Compiles a scheme the caller has already verified (the kernel's fallback to the built-in
+    /// Strassen scheme). Every [`Scheme`] is well-formed (its constructors check the shape), so
+    /// the compiler's shape check cannot fail here.
     pub(crate) fn compile_unchecked(s: &Scheme) -> Plan {
-        Plan {
-            name: s.name.clone(),
-            data: compile::compile((s.m, s.k, s.n), &s.u, &s.v, &s.w),
-        }
+        Plan::try_compile(s).expect("every Scheme is well-formed")
     }
 
     /// The scheme's name.

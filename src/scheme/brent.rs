@@ -35,9 +35,33 @@ pub struct RawVerdict {
     pub first: Vec<RawFailure>,
 }
 
+impl RawFailure {
+    fn key(&self) -> (usize, usize, usize) {
+        (self.ia, self.ib, self.ic)
+    }
+}
+
+impl PartialOrd for RawFailure {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for RawFailure {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
 /// Evaluates every Brent equation of the `<m,k,n>` scheme `(u, v, w)`, keeping the first `keep`
-/// failures. Rows must have the documented lengths (`u`, `v`: rank rows of `m*k`, `k*n`; `w`:
-/// `m*n` rows of rank); a missing row or coefficient counts as a failing equation, never a panic.
+/// failures (in index order).
+///
+/// The check is sparse: it visits only the nonzero products `u[r][ia] v[r][ib] w[ic][r]` and the
+/// `m*k*n` equations whose right-hand side is 1, so it costs
+/// `sum_r nnz(u_r) nnz(v_r) nnz(w column r) + m k n` map updates, not `(mk)(kn)(mn) rank`
+/// (every other equation has both sides 0). Rows must have the documented lengths (`u`, `v`:
+/// rank rows of `m*k`, `k*n`; `w`: `m*n` rows of rank); with any other shape every equation
+/// counts as failing (none is listed), never a panic.
 pub fn check(
     (m, k, n): (usize, usize, usize),
     u: &[Vec<i64>],
@@ -45,49 +69,103 @@ pub fn check(
     w: &[Vec<i64>],
     keep: usize,
 ) -> RawVerdict {
+    use std::collections::{BinaryHeap, HashMap};
     let rank = u.len();
-    let mut out = RawVerdict {
-        total: (m * k) * (k * n) * (m * n),
-        failed_count: 0,
-        first: Vec::new(),
+    let total = (m.saturating_mul(k))
+        .saturating_mul(k.saturating_mul(n))
+        .saturating_mul(m.saturating_mul(n));
+    let shape_ok = m > 0
+        && k > 0
+        && n > 0
+        && v.len() == rank
+        && u.iter().all(|r| r.len() == m * k)
+        && v.iter().all(|r| r.len() == k * n)
+        && w.len() == m * n
+        && w.iter().all(|r| r.len() == rank);
+    if !shape_ok {
+        return RawVerdict {
+            total,
+            failed_count: total,
+            first: Vec::new(),
+        };
+    }
+    let nonzeros = |row: &[i64]| -> Vec<(usize, i64)> {
+        row.iter()
+            .enumerate()
+            .filter(|(_, &c)| c != 0)
+            .map(|(j, &c)| (j, c))
+            .collect()
     };
-    for ia in 0..m * k {
-        let (i, p) = (ia / k, ia % k);
-        for ib in 0..k * n {
-            let (q, j) = (ib / n, ib % n);
-            for ic in 0..m * n {
-                let (s, t) = (ic / n, ic % n);
-                let mut acc: Option<i128> = Some(0);
-                for r in 0..rank.max(v.len()) {
-                    let cu = u.get(r).and_then(|row| row.get(ia));
-                    let cv = v.get(r).and_then(|row| row.get(ib));
-                    let cw = w.get(ic).and_then(|row| row.get(r));
-                    let term = match (cu, cv, cw) {
-                        (Some(&a), Some(&b), Some(&c)) => (a as i128)
-                            .checked_mul(b as i128)
-                            .and_then(|x| x.checked_mul(c as i128)),
+    let un: Vec<Vec<(usize, i64)>> = u.iter().map(|r| nonzeros(r)).collect();
+    let vn: Vec<Vec<(usize, i64)>> = v.iter().map(|r| nonzeros(r)).collect();
+    let mut failed_count = 0usize;
+    // The `keep` smallest failures by index: a max-heap that drops its largest when too full.
+    let mut first: BinaryHeap<RawFailure> = BinaryHeap::new();
+    let mut fail = |f: RawFailure, count: &mut usize| {
+        *count += 1;
+        if keep > 0 && (first.len() < keep || first.peek().is_some_and(|top| f < *top)) {
+            first.push(f);
+            if first.len() > keep {
+                first.pop();
+            }
+        }
+    };
+    let mut acc: HashMap<(usize, usize), Option<i128>> = HashMap::new();
+    for (ic, wrow) in w.iter().enumerate() {
+        let (s, t) = (ic / n, ic % n);
+        acc.clear();
+        for (r, &c) in wrow.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            for &(ia, a) in &un[r] {
+                for &(ib, b) in &vn[r] {
+                    let term = (a as i128)
+                        .checked_mul(b as i128)
+                        .and_then(|x| x.checked_mul(c as i128));
+                    let e = acc.entry((ia, ib)).or_insert(Some(0));
+                    *e = match (*e, term) {
+                        (Some(x), Some(y)) => x.checked_add(y),
                         _ => None,
                     };
-                    acc = match (acc, term) {
-                        (Some(a), Some(t)) => a.checked_add(t),
-                        _ => None,
-                    };
-                }
-                let expected = i128::from(p == q && i == s && j == t);
-                if acc != Some(expected) {
-                    out.failed_count += 1;
-                    if out.first.len() < keep {
-                        out.first.push(RawFailure {
-                            ia,
-                            ib,
-                            ic,
-                            got: acc,
-                            expected,
-                        });
-                    }
                 }
             }
         }
+        // The equations with right-hand side 1 for this C entry: a(s,p) b(p,t).
+        for p in 0..k {
+            let key = (s * k + p, p * n + t);
+            match acc.remove(&key) {
+                Some(Some(1)) => {}
+                got => fail(
+                    RawFailure {
+                        ia: key.0,
+                        ib: key.1,
+                        ic,
+                        got: got.unwrap_or(Some(0)),
+                        expected: 1,
+                    },
+                    &mut failed_count,
+                ),
+            }
+        }
+        for (&(ia, ib), &got) in &acc {
+            if got != Some(0) {
+                fail(
+                    RawFailure {
+                        ia,
+                        ib,
+                        ic,
+                        got,
+                        expected: 0,
+                    },
+                    &mut failed_count,
+                );
+            }
+        }
     }
-    out
+    RawVerdict {
+        total,
+        failed_count,
+        first: first.into_sorted_vec(),
+    }
 }

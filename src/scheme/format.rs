@@ -1,7 +1,7 @@
 //! Parsing of the `strass-scheme/1` JSON format into plain parts, with one error kind per class
 //! of malformed file.
 //!
-//! This file depends only on `std` and `serde_json`: `build.rs` includes it with `#[path]` so the
+//! This file depends only on `std`, `serde` and `serde_json`: `build.rs` includes it with `#[path]` so the
 //! build checks shipped schemes with exactly the loader the library uses ([`super::Scheme::load`]
 //! wraps [`parse`] and adds the file name to every error).
 
@@ -16,6 +16,15 @@ pub const MAX_COEFF: i64 = 1 << 20;
 
 /// Largest dimension (`m`, `k`, `n`) or rank a scheme may declare.
 pub const MAX_DIM: u64 = 1 << 12;
+
+/// Largest matrix-multiplication tensor a scheme may describe: `m * k * n` at most this
+/// (2^20, e.g. `<101,101,101>` or `<16,256,256>`).
+pub const MAX_TENSOR: u64 = 1 << 20;
+
+/// Largest verification cost a scheme may have: the exact check evaluates
+/// `sum_r nnz(u_r) * nnz(v_r) * nnz(w column r) + m*k*n` terms, and a scheme beyond this
+/// (2^24, about 17 million, a few seconds) is refused as too costly to verify.
+pub const MAX_VERIFY_TERMS: u64 = 1 << 24;
 
 /// The top-level fields of a scheme file; any other key is refused (it is most likely a typo).
 pub const KNOWN_FIELDS: &[&str] = &[
@@ -58,6 +67,9 @@ pub enum FieldProblem {
     NotInteger,
     /// A coefficient's magnitude exceeds [`MAX_COEFF`].
     CoefficientTooLarge,
+    /// `m * k * n` exceeds [`MAX_TENSOR`] or the verification cost exceeds
+    /// [`MAX_VERIFY_TERMS`].
+    TooCostly,
 }
 
 /// A problem with one field: which field (e.g. `u[3][1]`), its class, and a readable message.
@@ -237,8 +249,130 @@ fn get_matrix(
 /// U, V, W against m, k, n, rank, and every coefficient; does not check validity (see
 /// [`super::brent::check`]).
 pub fn parse(text: &str) -> Result<Parsed, ParseError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| ParseError::Json(e.to_string()))?;
+    let value = parse_json_strict(text).map_err(ParseError::Json)?;
     parse_value(&value).map_err(ParseError::Field)
+}
+
+/// Parses JSON text like `serde_json::from_str::<Value>`, but refuses an object with a
+/// duplicate key (which serde_json would silently resolve to the last value).
+pub fn parse_json_strict(text: &str) -> Result<Value, String> {
+    serde_json::from_str::<Strict>(text)
+        .map(|s| s.0)
+        .map_err(|e| e.to_string())
+}
+
+/// A JSON value whose objects have no duplicate keys.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, x: bool) -> Result<Value, E> {
+        Ok(Value::Bool(x))
+    }
+    fn visit_i64<E>(self, x: i64) -> Result<Value, E> {
+        Ok(Value::from(x))
+    }
+    fn visit_u64<E>(self, x: u64) -> Result<Value, E> {
+        Ok(Value::from(x))
+    }
+    fn visit_f64<E>(self, x: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, x: &str) -> Result<Value, E> {
+        Ok(Value::String(x.to_owned()))
+    }
+    fn visit_string<E>(self, x: String) -> Result<Value, E> {
+        Ok(Value::String(x))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        out.shrink_to_fit();
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            let Strict(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// Refuses dimensions whose tensor exceeds [`MAX_TENSOR`] (checked before any matrix is read).
+fn check_tensor(m: usize, k: usize, n: usize) -> Result<(), FieldError> {
+    let t = (m as u64).saturating_mul(k as u64).saturating_mul(n as u64);
+    if t > MAX_TENSOR {
+        return Err(err(
+            "m",
+            FieldProblem::TooCostly,
+            format!("<{m},{k},{n}> has m*k*n = {t}, beyond the limit of {MAX_TENSOR}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The number of terms the exact check evaluates (see [`MAX_VERIFY_TERMS`]), saturating.
+pub fn verify_cost(
+    (m, k, n): (usize, usize, usize),
+    u: &[Vec<i64>],
+    v: &[Vec<i64>],
+    w: &[Vec<i64>],
+) -> u64 {
+    let nnz = |row: &[i64]| row.iter().filter(|&&c| c != 0).count() as u64;
+    // Nonzeros per column of W, in one pass over W.
+    let mut nw = vec![0u64; u.len()];
+    for row in w {
+        for (count, &c) in nw.iter_mut().zip(row) {
+            *count += u64::from(c != 0);
+        }
+    }
+    let tensor = (m as u64).saturating_mul(k as u64).saturating_mul(n as u64);
+    u.iter()
+        .zip(v)
+        .zip(&nw)
+        .fold(tensor, |cost, ((ur, vr), &nw)| {
+            cost.saturating_add(nnz(ur).saturating_mul(nnz(vr)).saturating_mul(nw))
+        })
+}
+
+/// Refuses a scheme whose [`verify_cost`] exceeds [`MAX_VERIFY_TERMS`].
+fn check_cost(cost: u64) -> Result<(), FieldError> {
+    if cost > MAX_VERIFY_TERMS {
+        return Err(err(
+            "u",
+            FieldProblem::TooCostly,
+            format!(
+                "exact verification would evaluate {cost} terms, beyond the limit of \
+                 {MAX_VERIFY_TERMS}"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// [`parse`] on an already parsed JSON value.
@@ -286,9 +420,11 @@ pub fn parse_value(value: &Value) -> Result<Parsed, FieldError> {
     let k = get_dim(obj, "k")?;
     let n = get_dim(obj, "n")?;
     let rank = get_dim(obj, "rank")?;
+    check_tensor(m, k, n)?;
     let u = get_matrix(obj, "u", rank, m * k)?;
     let v = get_matrix(obj, "v", rank, k * n)?;
     let w = get_matrix(obj, "w", m * n, rank)?;
+    check_cost(verify_cost((m, k, n), &u, &v, &w))?;
     let provenance = obj.get("provenance").cloned().unwrap_or(Value::Null);
     Ok(Parsed {
         name,
@@ -323,6 +459,7 @@ pub fn check_parts(
             ));
         }
     }
+    check_tensor(m, k, n)?;
     let checks = [
         ("u", u, rank, m * k),
         ("v", v, rank, k * n),
@@ -357,5 +494,5 @@ pub fn check_parts(
             }
         }
     }
-    Ok(())
+    check_cost(verify_cost((m, k, n), u, v, w))
 }

@@ -340,14 +340,17 @@ pub fn fast_matmul_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeErr
 /// Reads a fast-matmul text file (see [`fast_matmul_from_str`]).
 pub fn fast_matmul(path: impl AsRef<Path>) -> Result<Scheme, SchemeError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| SchemeError::Read {
-        path: path.to_path_buf(),
-        source: e,
+    let text = crate::fsio::read_bounded(path, crate::fsio::MAX_SCHEME_FILE).map_err(|e| {
+        SchemeError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        }
     })?;
     fast_matmul_from_str(&text, path)
 }
 
 /// The keys (`"m,k,n"`) of an AlphaTensor archive, sorted by dimensions.
+#[cfg(feature = "cli")]
 pub fn alphatensor_keys(path: impl AsRef<Path>) -> Result<Vec<String>, SchemeError> {
     let path = path.as_ref();
     let npz = npyz::npz::NpzArchive::open(path)
@@ -360,8 +363,26 @@ pub fn alphatensor_keys(path: impl AsRef<Path>) -> Result<Vec<String>, SchemeErr
 
 /// Reads the scheme stored under `key` (`"m,k,n"`) in an AlphaTensor `factorizations_r.npz`
 /// archive (see the module docs; C's index is transposed).
+#[cfg(feature = "cli")]
 pub fn alphatensor(path: impl AsRef<Path>, key: &str) -> Result<Scheme, SchemeError> {
     let path = path.as_ref();
+    let (m, k, n) = parse_key(path, key)?;
+    let file = std::fs::File::open(path).map_err(|e| SchemeError::Read {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    alphatensor_from_reader(std::io::BufReader::new(file), path, (m, k, n))
+}
+
+/// [`alphatensor`] on an archive held in memory (`path` only names it in messages).
+#[cfg(feature = "cli")]
+pub fn alphatensor_from_bytes(bytes: &[u8], path: &Path, key: &str) -> Result<Scheme, SchemeError> {
+    let dims = parse_key(path, key)?;
+    alphatensor_from_reader(std::io::Cursor::new(bytes), path, dims)
+}
+
+#[cfg(feature = "cli")]
+fn parse_key(path: &Path, key: &str) -> Result<(usize, usize, usize), SchemeError> {
     let dims: Vec<usize> = key
         .split(',')
         .map(|x| x.trim().parse::<usize>())
@@ -373,22 +394,75 @@ pub fn alphatensor(path: impl AsRef<Path>, key: &str) -> Result<Scheme, SchemeEr
             format!("key `{key}` is not of the form m,k,n"),
         ));
     };
+    Ok((m, k, n))
+}
+
+#[cfg(feature = "cli")]
+fn alphatensor_from_reader(
+    reader: impl std::io::Read + std::io::Seek,
+    path: &Path,
+    (m, k, n): (usize, usize, usize),
+) -> Result<Scheme, SchemeError> {
     let key = format!("{m},{k},{n}");
-    let mut npz = npyz::npz::NpzArchive::open(path)
+    let mut zip = npyz::zip::ZipArchive::new(reader)
         .map_err(|e| import_err(path, format!("not a readable .npz archive: {e}")))?;
-    let npy = npz
-        .by_name(&key)
-        .map_err(|e| {
-            let pickled = if e.to_string().contains("type string") {
-                " (most likely a pickled object array, which strass cannot read; the plain \
-                 integer arrays, e.g. the square keys 2,2,2 to 5,5,5, can be read)"
-            } else {
-                ""
-            };
-            import_err(path, format!("key {key}: {e}{pickled}"))
-        })?
-        .ok_or_else(|| import_err(path, format!("no key {key} in the archive")))?;
-    let shape = npy.shape().to_vec();
+    let mut entry = match zip.by_name(&npyz::npz::file_name_from_array_name(&key)) {
+        Ok(f) => f,
+        Err(npyz::zip::result::ZipError::FileNotFound) => {
+            return Err(import_err(path, format!("no key {key} in the archive")))
+        }
+        Err(e) => return Err(import_err(path, format!("key {key}: {e}"))),
+    };
+    // The header is read and its shape checked before anything is decoded, so a forged shape
+    // or a compressed bomb costs nothing: the data reader is limited to the size the checked
+    // shape implies.
+    let (header_bytes, shape) =
+        read_npy_header(&mut entry).map_err(|e| import_err(path, format!("key {key}: {e}")))?;
+    let header = npyz::NpyHeader::from_reader(&header_bytes[..]).map_err(|e| {
+        let pickled = if e.to_string().contains("type string") {
+            " (most likely a pickled object array, which strass cannot read; the plain \
+             integer arrays, e.g. the square keys 2,2,2 to 5,5,5, can be read)"
+        } else {
+            ""
+        };
+        import_err(path, format!("key {key}: {e}{pickled}"))
+    })?;
+    let tensor = (m as u64).saturating_mul(k as u64).saturating_mul(n as u64);
+    if m == 0 || k == 0 || n == 0 || tensor > super::MAX_TENSOR {
+        return Err(import_err(
+            path,
+            format!(
+                "key {key}: dimensions must be positive with m*k*n at most {}",
+                super::MAX_TENSOR
+            ),
+        ));
+    }
+    let bad_shape = || {
+        import_err(
+            path,
+            format!(
+                "key {key}: shape {shape:?}; only arrays of shape (3, d, R) with \
+                 d = m*k = k*n = m*n, R at most {} and at most {MAX_NPZ_ELEMENTS} elements \
+                 can be read",
+                super::MAX_DIM
+            ),
+        )
+    };
+    if shape.len() != 3
+        || shape[0] != 3
+        || m * k != k * n
+        || m * k != m * n
+        || shape[1] != (m * k) as u64
+        || shape[2] == 0
+        || shape[2] > super::MAX_DIM
+        || 3 * shape[1] * shape[2] > MAX_NPZ_ELEMENTS
+    {
+        return Err(bad_shape());
+    }
+    let records = 3 * shape[1] * shape[2];
+    // Plain numeric items are at most 8 bytes.
+    let npy = npyz::NpyFile::with_header(header, std::io::Read::take(entry, records * 8));
+    let fortran = npy.order() == npyz::Order::Fortran;
     let dtype = match npy.dtype() {
         npyz::DType::Plain(t) => t.to_string(),
         other => format!("{other:?}"),
@@ -467,13 +541,24 @@ pub fn alphatensor(path: impl AsRef<Path>, key: &str) -> Result<Scheme, SchemeEr
         Some("f8") => floats(npy.into_vec::<f64>().map_err(read_err)?)?,
         _ => return Err(unreadable()),
     };
-    if shape.len() != 3 || shape[0] != 3 || m * k != k * n || m * k != m * n {
-        return Err(unreadable());
-    }
     let (d, rank) = (shape[1] as usize, shape[2] as usize);
-    if d != m * k || data.len() != 3 * d * rank {
+    if data.len() != 3 * d * rank {
         return Err(unreadable());
     }
+    // A Fortran-ordered array stores element (f, row, r) at f + 3 (row + d r).
+    let data = if fortran {
+        let mut c = Vec::with_capacity(data.len());
+        for f in 0..3 {
+            for row in 0..d {
+                for r in 0..rank {
+                    c.push(data[f + 3 * (row + d * r)]);
+                }
+            }
+        }
+        c
+    } else {
+        data
+    };
     // Blocks with one row per entry (row-major), one column per product.
     let block = |f: usize, rows: Vec<usize>| -> Vec<Vec<Frac>> {
         rows.into_iter()
@@ -496,4 +581,74 @@ pub fn alphatensor(path: impl AsRef<Path>, key: &str) -> Result<Scheme, SchemeEr
     });
     let name = format!("alphatensor-{m}{k}{n}-{rank}");
     finish(path, name, (m, k, n), blocks, provenance)
+}
+
+/// Largest array (elements) strass imports from an `.npz` archive.
+#[cfg(feature = "cli")]
+const MAX_NPZ_ELEMENTS: u64 = 1 << 22;
+
+/// Largest `.npy` header strass reads (bytes); numpy writes headers of about 100 bytes.
+#[cfg(feature = "cli")]
+const MAX_NPY_HEADER: usize = 1 << 16;
+
+/// Reads the `.npy` preamble and header of `r` with a bounded header length and extracts the
+/// `shape` tuple (checked so that its product fits in a `u64`). Returns the raw bytes read
+/// (for `npyz` to interpret) and the shape.
+#[cfg(feature = "cli")]
+fn read_npy_header(r: &mut impl std::io::Read) -> Result<(Vec<u8>, Vec<u64>), String> {
+    let mut pre = [0u8; 8];
+    r.read_exact(&mut pre)
+        .map_err(|e| format!("not an .npy array: {e}"))?;
+    if &pre[..6] != b"\x93NUMPY" {
+        return Err("not an .npy array (no magic number)".into());
+    }
+    let mut bytes = pre.to_vec();
+    let len = match pre[6] {
+        1 => {
+            let mut b = [0u8; 2];
+            r.read_exact(&mut b).map_err(|e| e.to_string())?;
+            bytes.extend_from_slice(&b);
+            u16::from_le_bytes(b) as usize
+        }
+        2 | 3 => {
+            let mut b = [0u8; 4];
+            r.read_exact(&mut b).map_err(|e| e.to_string())?;
+            bytes.extend_from_slice(&b);
+            u32::from_le_bytes(b) as usize
+        }
+        v => return Err(format!("unsupported .npy version {v}")),
+    };
+    if len > MAX_NPY_HEADER {
+        return Err(format!(
+            "header of {len} bytes, beyond the limit of {MAX_NPY_HEADER}"
+        ));
+    }
+    let start = bytes.len();
+    bytes.resize(start + len, 0);
+    r.read_exact(&mut bytes[start..])
+        .map_err(|e| format!("truncated header: {e}"))?;
+    let text = String::from_utf8_lossy(&bytes[start..]);
+    let shape = npy_shape(&text).ok_or_else(|| format!("no readable shape in header {text:?}"))?;
+    Ok((bytes, shape))
+}
+
+/// The `shape` tuple of an `.npy` header dictionary, e.g. `(3, 4, 7)`; `None` when absent,
+/// malformed, or when the number of elements overflows a `u64`.
+#[cfg(feature = "cli")]
+fn npy_shape(header: &str) -> Option<Vec<u64>> {
+    let at = header.find("'shape'")?;
+    let rest = header[at + 7..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
+    let inner = rest.strip_prefix('(')?;
+    let inner = &inner[..inner.find(')')?];
+    let dims = inner
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| x.strip_suffix('L').unwrap_or(x).parse::<u64>().ok())
+        .collect::<Option<Vec<u64>>>()?;
+    dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d))?;
+    Some(dims)
 }

@@ -24,12 +24,22 @@ impl Scheme {
             },
             ParseError::Field(f) => field_error(path, f),
         })?;
+        Ok(Self::from_parsed(p, path))
+    }
+
+    /// [`Scheme::from_json_str`] on an already parsed JSON value.
+    pub fn from_json_value(value: &serde_json::Value, path: &Path) -> Result<Self, SchemeError> {
+        let p = format::parse_value(value).map_err(|f| field_error(path, f))?;
+        Ok(Self::from_parsed(p, path))
+    }
+
+    fn from_parsed(p: format::Parsed, path: &Path) -> Self {
         let name = p.name.unwrap_or_else(|| {
             path.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "unnamed".into())
         });
-        Ok(Scheme {
+        Scheme {
             name,
             m: p.m,
             k: p.k,
@@ -39,15 +49,18 @@ impl Scheme {
             v: p.v,
             w: p.w,
             provenance: p.provenance,
-        })
+        }
     }
 
-    /// Loads a scheme file. The result is well-formed but not yet verified.
+    /// Loads a scheme file (a regular file of at most [`crate::fsio::MAX_SCHEME_FILE`] bytes).
+    /// The result is well-formed but not yet verified.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, SchemeError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| SchemeError::Read {
-            path: path.to_path_buf(),
-            source: e,
+        let text = crate::fsio::read_bounded(path, crate::fsio::MAX_SCHEME_FILE).map_err(|e| {
+            SchemeError::Read {
+                path: path.to_path_buf(),
+                source: e,
+            }
         })?;
         Self::from_json_str(&text, path)
     }
@@ -88,10 +101,24 @@ impl Scheme {
         )
     }
 
-    /// Writes the scheme to `path` as `strass-scheme/1`.
+    /// The scheme as a `strass-scheme/1` JSON value (what `Serialize` produces).
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "format": FORMAT,
+            "name": self.name,
+            "m": self.m, "k": self.k, "n": self.n,
+            "rank": self.rank,
+            "u": self.u, "v": self.v, "w": self.w,
+            "provenance": self.provenance,
+        })
+    }
+
+    /// Writes the scheme to `path` as `strass-scheme/1`, atomically (see
+    /// [`crate::fsio::write_atomic`]): on failure the old file is intact.
     pub fn save(&self, path: impl AsRef<Path>) -> crate::Result<()> {
         let path = path.as_ref();
-        std::fs::write(path, self.to_json_string()).map_err(|e| crate::Error::io(path, e))
+        crate::fsio::write_atomic(path, self.to_json_string().as_bytes())
+            .map_err(|e| crate::Error::io(path, e))
     }
 
     /// Checks that all dimensions are positive and bounded and all rows have the right lengths

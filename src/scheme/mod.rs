@@ -14,39 +14,154 @@ pub mod kron;
 mod shipped;
 pub mod verify;
 
-use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 pub use equiv::{
     canonical_form, equivalent, match_strassen, match_strassen_basis, BasisMatch, StrassenMatch,
 };
 pub use expand::{expansion_errors, ExpansionError};
-pub use format::{FieldProblem, FORMAT, MAX_COEFF, MAX_DIM};
+pub use format::{FieldProblem, FORMAT, MAX_COEFF, MAX_DIM, MAX_TENSOR, MAX_VERIFY_TERMS};
 pub use kron::kron;
 pub use shipped::shipped_names;
 pub use verify::{FailedEquation, Verdict};
 
 /// A bilinear scheme `<m,k,n;rank>` with integer coefficients.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Every `Scheme` is well-formed: positive dimensions and rank within [`MAX_DIM`], `u` with `rank`
+/// rows of `m*k` coefficients, `v` with `rank` rows of `k*n`, `w` with `m*n` rows of `rank`, every
+/// coefficient within [`MAX_COEFF`], and a verification cost within [`MAX_VERIFY_TERMS`]. The
+/// fields are private and every constructor ([`Scheme::new`], [`Scheme::load`],
+/// [`Scheme::from_json_str`], `Deserialize`) checks this, so code outside the crate cannot build
+/// an inconsistent scheme. Whether it is *valid* (computes the product) is [`Scheme::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scheme {
+    pub(crate) name: String,
+    pub(crate) m: usize,
+    pub(crate) k: usize,
+    pub(crate) n: usize,
+    pub(crate) rank: usize,
+    pub(crate) u: Vec<Vec<i64>>,
+    pub(crate) v: Vec<Vec<i64>>,
+    pub(crate) w: Vec<Vec<i64>>,
+    pub(crate) provenance: serde_json::Value,
+}
+
+impl Scheme {
     /// Short name, e.g. `"strassen"`.
-    pub name: String,
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Rows of A and C.
-    pub m: usize,
+    pub fn m(&self) -> usize {
+        self.m
+    }
+
     /// Columns of A, rows of B.
-    pub k: usize,
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
     /// Columns of B and C.
-    pub n: usize,
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// `(m, k, n)`.
+    pub fn dims(&self) -> (usize, usize, usize) {
+        (self.m, self.k, self.n)
+    }
+
     /// Number of products.
-    pub rank: usize,
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
     /// `rank` rows of `m*k` coefficients of A's entries (row-major).
-    pub u: Vec<Vec<i64>>,
+    pub fn u(&self) -> &[Vec<i64>] {
+        &self.u
+    }
+
     /// `rank` rows of `k*n` coefficients of B's entries (row-major).
-    pub v: Vec<Vec<i64>>,
+    pub fn v(&self) -> &[Vec<i64>] {
+        &self.v
+    }
+
     /// `m*n` rows of `rank` coefficients of the products, one row per entry of C (row-major).
-    pub w: Vec<Vec<i64>>,
+    pub fn w(&self) -> &[Vec<i64>] {
+        &self.w
+    }
+
     /// Where the scheme comes from: `{"source": "training" | "literature" | "fallback" | "import", ...}`.
-    pub provenance: serde_json::Value,
+    pub fn provenance(&self) -> &serde_json::Value {
+        &self.provenance
+    }
+
+    /// Renames the scheme.
+    pub fn set_name(&mut self, name: impl Into<String>) {
+        self.name = name.into();
+    }
+
+    /// Replaces the provenance record.
+    pub fn set_provenance(&mut self, provenance: serde_json::Value) {
+        self.provenance = provenance;
+    }
+
+    /// A copy of the scheme with its coefficients changed by `edit(u, v, w)`, checked like
+    /// [`Scheme::new`] (the rank is the new number of rows of `u`).
+    pub fn edited(
+        &self,
+        edit: impl FnOnce(&mut Vec<Vec<i64>>, &mut Vec<Vec<i64>>, &mut Vec<Vec<i64>>),
+    ) -> Result<Scheme, SchemeError> {
+        let (mut u, mut v, mut w) = (self.u.clone(), self.v.clone(), self.w.clone());
+        edit(&mut u, &mut v, &mut w);
+        Scheme::new(
+            self.name.clone(),
+            (self.m, self.k, self.n),
+            u,
+            v,
+            w,
+            self.provenance.clone(),
+        )
+    }
+
+    /// The scheme taken apart: `(name, (m, k, n), u, v, w, provenance)`, the arguments of
+    /// [`Scheme::new`].
+    #[allow(clippy::type_complexity)]
+    pub fn into_parts(
+        self,
+    ) -> (
+        String,
+        (usize, usize, usize),
+        Vec<Vec<i64>>,
+        Vec<Vec<i64>>,
+        Vec<Vec<i64>>,
+        serde_json::Value,
+    ) {
+        (
+            self.name,
+            (self.m, self.k, self.n),
+            self.u,
+            self.v,
+            self.w,
+            self.provenance,
+        )
+    }
+}
+
+impl serde::Serialize for Scheme {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        self.to_json_value().serialize(ser)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Scheme {
+    /// Deserialises `strass-scheme/1` with the same checks as [`Scheme::load`].
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(de)?;
+        Scheme::from_json_value(&value, std::path::Path::new("<memory>"))
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Why a scheme could not be loaded or used. Messages name the file, the field and the problem.

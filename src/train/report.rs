@@ -119,7 +119,7 @@ pub fn build(cfg: &ReportConfig) -> crate::Result<String> {
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent).map_err(|e| crate::Error::io(parent, e))?;
         }
-        std::fs::write(p, text).map_err(|e| crate::Error::io(p, e))?;
+        crate::fsio::write_atomic(p, text.as_bytes()).map_err(|e| crate::Error::io(p, e))?;
     }
     let d_ok = default_runs.iter().filter(|r| r.success).count();
     let d_fallback = default_runs.iter().filter(|r| r.fallback_used).count();

@@ -308,7 +308,7 @@ pub fn anova_text(a: &Option<Anova>) -> String {
 }
 
 fn write(path: &Path, text: &str) -> crate::Result<()> {
-    std::fs::write(path, text).map_err(|e| crate::Error::io(path, e))
+    crate::fsio::write_atomic(path, text.as_bytes()).map_err(|e| crate::Error::io(path, e))
 }
 
 /// Writes the study's files into `dir` (created if needed). `command` is the command line that

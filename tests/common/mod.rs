@@ -3,6 +3,23 @@
 
 use strass::{Element, Scheme};
 
+/// A `strass tune` command line that finishes in about a second (one f64 job at size 32).
+pub const QUICK_TUNE: [&str; 13] = [
+    "tune",
+    "--budget-secs",
+    "1",
+    "--size",
+    "32",
+    "--cutoffs",
+    "16",
+    "--dtype",
+    "f64",
+    "--leaf",
+    "matrixmultiply",
+    "--threads",
+    "1",
+];
+
 /// Loads a shipped scheme file.
 pub fn scheme(name: &str) -> Scheme {
     Scheme::load(format!(
@@ -27,13 +44,13 @@ pub fn kron(s1: &Scheme, s2: &Scheme) -> Scheme {
 /// Error growth per level: `max_i sum_r |w_ir| ||u_r||_1 ||v_r||_1` (12 for Strassen, 18 for
 /// Winograd, k0 for a classical scheme).
 pub fn growth(s: &Scheme) -> f64 {
-    (0..s.m * s.n)
+    (0..s.m() * s.n())
         .map(|i| {
-            (0..s.rank)
+            (0..s.rank())
                 .map(|r| {
-                    let nu: i64 = s.u[r].iter().map(|x| x.abs()).sum();
-                    let nv: i64 = s.v[r].iter().map(|x| x.abs()).sum();
-                    (s.w[i][r].abs() * nu * nv) as f64
+                    let nu: i64 = s.u()[r].iter().map(|x| x.abs()).sum();
+                    let nv: i64 = s.v()[r].iter().map(|x| x.abs()).sum();
+                    (s.w()[i][r].abs() * nu * nv) as f64
                 })
                 .sum::<f64>()
         })
@@ -47,7 +64,7 @@ pub fn additions(s: &Scheme) -> f64 {
             .map(|r| r.iter().filter(|&&x| x != 0).count().saturating_sub(1))
             .sum::<usize>()
     };
-    (nz(&s.u) + nz(&s.v) + nz(&s.w)) as f64
+    (nz(s.u()) + nz(s.v()) + nz(s.w())) as f64
 }
 
 /// The error bound the kernel is tested against, in units of `u ||A||_max ||B||_max`:
@@ -62,7 +79,7 @@ pub fn additions(s: &Scheme) -> f64 {
 pub fn bound_units(s: &Scheme, levels: usize, k: usize) -> f64 {
     let g = growth(s);
     let t = additions(s);
-    let kl = (k as f64 / (s.k as f64).powi(levels as i32)).ceil();
+    let kl = (k as f64 / (s.k() as f64).powi(levels as i32)).ceil();
     2.0 * (g.powi(levels as i32) * (kl * kl + t * kl) + (k * k) as f64)
 }
 

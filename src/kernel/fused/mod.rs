@@ -275,7 +275,18 @@ impl<'a, T> DstView<'a, T> {
 
 /// True when no two elements of a `rows x cols` view with these strides share memory (for
 /// row-major-like or column-major-like layouts, with any padding).
+/// Largest block size (`mc`, `kc`, `nc`) a [`FusedConfig`] may ask for.
+pub const MAX_BLOCK: usize = 1 << 20;
+
+/// Largest packed panel (`mc x kc` of A or `kc x nc` of B) a [`FusedConfig`] may ask for, in
+/// bytes.
+pub const MAX_PANEL_BYTES: usize = 1 << 30;
+
 fn distinct(rows: usize, cols: usize, rs: usize, cs: usize) -> bool {
+    if rows == 0 || cols == 0 {
+        // An empty view has no elements to alias.
+        return true;
+    }
     if rows <= 1 || cols <= 1 {
         let (ext, s) = if rows <= 1 { (cols, cs) } else { (rows, rs) };
         return ext <= 1 || s >= 1;
@@ -413,6 +424,16 @@ impl<T: Element> FusedWorkspace<T> {
             Some(b) if b.mc == 0 || b.kc == 0 || b.nc == 0 => {
                 return Err(KernelError::Option(format!(
                     "fused GEMM: zero block size in {b:?}"
+                )))
+            }
+            Some(b)
+                if [b.mc, b.kc, b.nc].iter().any(|&x| x > MAX_BLOCK)
+                    || b.mc * b.kc * std::mem::size_of::<T>() > MAX_PANEL_BYTES
+                    || b.kc * b.nc * std::mem::size_of::<T>() > MAX_PANEL_BYTES =>
+            {
+                return Err(KernelError::Option(format!(
+                    "fused GEMM: block sizes {b:?} too large (each at most {MAX_BLOCK}, a packed \
+                     panel at most {MAX_PANEL_BYTES} bytes)"
                 )))
             }
             Some(b) => b,

@@ -91,6 +91,7 @@ unsafe fn combine_contiguous<T: Element>(
     // SAFETY: caller's contract; sources are read-only and never alias `dst` (packed buffers are
     // the workspace's own memory).
     let d = unsafe { std::slice::from_raw_parts_mut(dst, len) };
+    // SAFETY: each term's line of `len` elements from `start(t)` is readable (caller's contract).
     let line = |t: &Term<T>| unsafe { std::slice::from_raw_parts(start(t), len) };
     match terms {
         [t0] => {
@@ -143,6 +144,7 @@ unsafe fn pack_a<T: Element>(
         let panel = unsafe { out.add(q * mr * kc) };
         if row_unit || !col_unit {
             for r in 0..rows {
+                // SAFETY: row i0 + r0 + r, column p0 lies inside every term (caller's contract).
                 let row = |t: &Term<T>| unsafe { t.at(i0 + r0 + r, p0) };
                 // SAFETY: row i0 + r0 + r, columns p0 .. p0 + kc are inside every term; row r
                 // of the panel has kc slots.
@@ -203,6 +205,7 @@ unsafe fn pack_b<T: Element>(
             for q in panels.clone() {
                 let c0 = q * nr;
                 let cols = nr.min(nc - c0);
+                // SAFETY: row p0 + p, column j0 + c0 lies inside every term (caller's contract).
                 let row = |t: &Term<T>| unsafe { t.at(p0 + p, j0 + c0) };
                 // SAFETY: row p0 + p, columns j0 + c0 .. + cols are inside every term; row p of
                 // panel q has nr >= cols slots.
@@ -303,13 +306,16 @@ macro_rules! per_isa {
             q: Range<usize>,
             out: *mut T,
         ) {
-            // SAFETY (all arms): forwarded contract; `isa` was checked when the micro-kernel was
+            // SAFETY: (all arms) forwarded contract; `isa` was checked when the micro-kernel was
             // selected.
             match isa {
                 #[cfg(target_arch = "x86_64")]
+                // SAFETY: forwarded contract; the micro-kernel selection checked that this CPU has AVX-512.
                 Isa::Avx512 => unsafe { $avx512(t, i0, m, p0, k, r, q, out) },
                 #[cfg(target_arch = "x86_64")]
+                // SAFETY: forwarded contract; the micro-kernel selection checked that this CPU has AVX2.
                 Isa::Avx2 => unsafe { $avx2(t, i0, m, p0, k, r, q, out) },
+                // SAFETY: forwarded contract (portable code).
                 _ => unsafe { $inner(t, i0, m, p0, k, r, q, out) },
             }
         }

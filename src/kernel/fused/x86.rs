@@ -108,28 +108,34 @@ macro_rules! simd_kernel {
                         // column stride (caller's contract).
                         let base = unsafe { x.ptr.offset(row as isize * x.rs + col as isize) };
                         for r in 0..MR {
+                            // SAFETY: row r < MR of the tile lies in the partial product (caller's contract).
                             let xr = unsafe { base.offset(r as isize * x.rs) };
                             for v in 0..NV {
+                                // SAFETY: the NV vectors of W elements from `xr` lie in row r of the tile.
                                 acc[r][v] = $add(acc[r][v], unsafe { $load(xr.add(v * W)) });
                             }
                         }
                     }
                     for d in dsts {
                         let g = $set1(d.gamma);
-                        // SAFETY (every access below): the full MR x NR tile at (row, col) lies in
+                        // SAFETY: (every access below) the full MR x NR tile at (row, col) lies in
                         // the destination, whose column stride is 1 (caller's contract).
                         let base = unsafe { d.ptr.offset(row as isize * d.rs + col as isize) };
                         if d.beta == 0.0 {
                             for r in 0..MR {
+                                // SAFETY: row r < MR of the tile lies in the destination.
                                 let cr = unsafe { base.offset(r as isize * d.rs) };
                                 for v in 0..NV {
+                                    // SAFETY: the NV vectors of row r of the tile lie in the destination (column stride 1).
                                     unsafe { $store(cr.add(v * W), $mul(g, acc[r][v])) };
                                 }
                             }
                         } else if d.beta == 1.0 {
                             for r in 0..MR {
+                                // SAFETY: row r < MR of the tile lies in the destination.
                                 let cr = unsafe { base.offset(r as isize * d.rs) };
                                 for v in 0..NV {
+                                    // SAFETY: the NV vectors of row r of the tile lie in the destination (column stride 1).
                                     unsafe {
                                         let c = $load(cr.add(v * W));
                                         $store(cr.add(v * W), $add(c, $mul(g, acc[r][v])));
@@ -139,8 +145,10 @@ macro_rules! simd_kernel {
                         } else {
                             let bt = $set1(d.beta);
                             for r in 0..MR {
+                                // SAFETY: row r < MR of the tile lies in the destination.
                                 let cr = unsafe { base.offset(r as isize * d.rs) };
                                 for v in 0..NV {
+                                    // SAFETY: the NV vectors of row r of the tile lie in the destination (column stride 1).
                                     unsafe {
                                         let c = $mul(bt, $load(cr.add(v * W)));
                                         $store(cr.add(v * W), $add(c, $mul(g, acc[r][v])));

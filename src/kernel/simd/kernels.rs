@@ -79,7 +79,7 @@ macro_rules! lincomb_kernels {
                     }
                 };
             }
-            // SAFETY (whole body): every access is at an index below `len`; streaming stores
+            // SAFETY: (whole body) every access is at an index below `len`; streaming stores
             // only go to vector-aligned addresses.
             unsafe {
                 if srcs.is_empty() {
@@ -103,7 +103,7 @@ macro_rules! lincomb_kernels {
         pub(crate) unsafe fn scatter(len: usize, src: *const $T, dsts: &[Dst<$T>]) {
             const L: usize = $L;
             let mut i = 0;
-            // SAFETY (whole body): every access is at an index below `len`.
+            // SAFETY: (whole body) every access is at an index below `len`.
             unsafe {
                 while i + 2 * L <= len {
                     let (x0, x1) = ($loadu(src.add(i)), $loadu(src.add(i + L)));

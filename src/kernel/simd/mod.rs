@@ -87,7 +87,7 @@ pub(crate) unsafe fn row_combine<T: Element>(
     srcs: &[Src<T>],
     nt: bool,
 ) {
-    // SAFETY (whole body): the casts only happen when T is that exact type; the kernels get the
+    // SAFETY: (whole body) the casts only happen when T is that exact type; the kernels get the
     // caller's guarantees.
     unsafe {
         if TypeId::of::<T>() == TypeId::of::<f32>() {
@@ -119,7 +119,7 @@ pub(crate) unsafe fn row_combine<T: Element>(
 /// # Safety
 /// As for [`row_combine`]; destinations pairwise disjoint and disjoint from `src`.
 pub(crate) unsafe fn row_scatter<T: Element>(isa: Isa, len: usize, src: *const T, dsts: &[Dst<T>]) {
-    // SAFETY (whole body): as in row_combine.
+    // SAFETY: (whole body) as in row_combine.
     unsafe {
         if TypeId::of::<T>() == TypeId::of::<f32>() {
             let (x, d): (*const f32, &[Dst<f32>]) = (src as *const f32, same(dsts));
