@@ -17,6 +17,7 @@
 //! * `blas` (feature `openblas`, in `kernel`): the system OpenBLAS, as leaf GEMM and baseline.
 //! * [`tune`]: the per-machine cutoff file written by `strass tune`.
 //! * [`machine`]: the machine description recorded with every benchmark result.
+//! * [`fsio`]: the atomic write and the bounded read every strass file goes through.
 //! * `cli` (feature `cli`, on by default): the `strass` command.
 //!
 //! ## Features

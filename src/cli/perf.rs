@@ -200,7 +200,7 @@ fn run_tune(args: TuneArgs) -> crate::Result<ExitCode> {
         && args.budget_secs <= MAX_BUDGET_SECS)
     {
         return Err(crate::Error::Config(format!(
-            "--budget-secs must be a positive number of seconds up to {MAX_BUDGET_SECS}, not {}",
+            "--budget-secs must be a positive number of seconds up to {MAX_BUDGET_SECS}, not {:?}",
             args.budget_secs
         )));
     }
