@@ -13,8 +13,10 @@
 //! flip makes a factor zero, or makes two terms share two factors (then they merge into one), the
 //! rank drops: a *reduction*. A walk starts from the definition of the product (one term per
 //! `(i, p, j)`, rank `m k n`), flips at random, takes every reduction, and stops at the target
-//! rank; a walk that finds no reduction for `plateau_flips` flips starts again from the
-//! definition with the same random stream. All coefficients stay within `[-max_coeff,
+//! rank. A walk that finds no reduction for `plateau_flips` flips takes a *plus transition*
+//! (splits a random term in two, `a_i = (a_i - a_j) + a_j`, rank + 1, which creates a shared
+//! factor with term j), up to `plus_limit` times without reaching a new lowest rank; then it
+//! starts again from the definition, continuing the same random stream. All coefficients stay within `[-max_coeff,
 //! max_coeff]` (a flip that would leave the range is not taken), so the result is an integer
 //! scheme with small coefficients. The idea of flip graphs is Kauers and Moosbauer's; this is our
 //! own implementation over the integers.
@@ -64,12 +66,14 @@ pub struct FlipSettings {
     pub polish_temperature: f64,
     /// Give up after this many flips in total (0: no limit other than the time limit).
     pub max_flips: u64,
+    /// On a plateau, split a term in two (rank + 1, a *plus transition*) instead of restarting,
+    /// up to this many times without a new lowest rank; then restart (0: always restart).
+    pub plus_limit: u64,
 }
 
 impl FlipSettings {
     /// The defaults for `<m,k,n>` and a target rank.
     pub fn new(m: usize, k: usize, n: usize, target_rank: usize, seed: u64) -> Self {
-        let big = m * k * n;
         FlipSettings {
             m,
             k,
@@ -77,10 +81,11 @@ impl FlipSettings {
             target_rank,
             seed,
             max_coeff: 1,
-            plateau_flips: if big >= 48 { 2_000_000 } else { 500_000 },
+            plateau_flips: 20_000,
             polish_flips: 200_000,
             polish_temperature: 0.5,
             max_flips: 0,
+            plus_limit: 100,
         }
     }
 
@@ -154,6 +159,12 @@ pub struct FlipOutcome {
 
 type Factor = [i8; MAX_FACTOR_LEN];
 
+/// A flip taken: the two terms changed and their old factors (position, term, factor).
+struct Flipped {
+    terms: [usize; 2],
+    old: [(usize, usize, Factor); 2],
+}
+
 /// The walk's state: three factor lists (A, B, C) with their sign-normalised keys.
 #[derive(Clone)]
 struct Walk {
@@ -221,12 +232,6 @@ impl Walk {
                     .map(|x| x[..self.len[t]].iter().filter(|&&c| c != 0).count())
                     .sum::<usize>()
             })
-            .sum()
-    }
-
-    fn term_nonzeros(&self, r: usize) -> usize {
-        (0..3)
-            .map(|t| self.f[t][r][..self.len[t]].iter().filter(|&&c| c != 0).count())
             .sum()
     }
 
@@ -308,7 +313,7 @@ impl Walk {
 
     /// Tries one random flip. Returns `None` when the drawn term has no partner or the flip would
     /// leave the coefficient range, else the terms changed.
-    fn try_flip(&mut self, rng: &mut ChaCha8Rng) -> Option<[usize; 2]> {
+    fn try_flip(&mut self, rng: &mut ChaCha8Rng) -> Option<Flipped> {
         let rank = self.rank();
         let i = rng.gen_range(0..rank);
         let t = rng.gen_range(0..3);
@@ -351,11 +356,57 @@ impl Walk {
             }
             qj[e] = c;
         }
+        let undo = Flipped {
+            terms: [i, j],
+            old: [(p, i, self.f[p][i]), (q, j, self.f[q][j])],
+        };
         self.f[p][i] = pi;
         self.refresh(p, i);
         self.f[q][j] = qj;
         self.refresh(q, j);
-        Some([i, j])
+        Some(undo)
+    }
+
+    /// Undoes a flip (that no reduction followed).
+    fn undo(&mut self, f: &Flipped) {
+        for &(t, r, x) in &f.old {
+            self.f[t][r] = x;
+            self.refresh(t, r);
+        }
+    }
+
+    /// A plus transition: `a_i (x) b_i (x) c_i = (a_i - a_j) (x) b_i (x) c_i + a_j (x) b_i (x) c_i`
+    /// for random terms `i != j` and a random factor position. Returns false when the drawn
+    /// split would leave the coefficient range.
+    fn try_plus(&mut self, rng: &mut ChaCha8Rng) -> bool {
+        let rank = self.rank();
+        if rank < 2 {
+            return false;
+        }
+        let i = rng.gen_range(0..rank);
+        let j = (i + rng.gen_range(1..rank)) % rank;
+        let t = rng.gen_range(0..3);
+        let mut d = self.f[t][i];
+        for e in 0..self.len[t] {
+            let c = d[e] - self.f[t][j][e];
+            if c.abs() > self.bound {
+                return false;
+            }
+            d[e] = c;
+        }
+        if d[..self.len[t]].iter().all(|&c| c == 0) {
+            return false;
+        }
+        for tt in 0..3 {
+            let x = if tt == t { self.f[t][j] } else { self.f[tt][i] };
+            let (key, s) = key_of(&x, self.len[tt]);
+            self.f[tt].push(x);
+            self.key[tt].push(key);
+            self.sgn[tt].push(s);
+        }
+        self.f[t][i] = d;
+        self.refresh(t, i);
+        true
     }
 
     fn to_scheme(&self, m: usize, k: usize, n: usize) -> Scheme {
@@ -401,6 +452,7 @@ pub fn run(
     let mut misses = 0u64;
     let mut best_rank = walk.rank();
     let mut timed_out = false;
+    let mut plus_since_best = 0u64;
     let report = |flips: u64, walk: &Walk, best_rank: usize, restarts: u64| FlipProgress {
         flips,
         rank: walk.rank(),
@@ -427,21 +479,30 @@ pub fn run(
             break;
         }
         if since_reduction >= s.plateau_flips || misses >= 100_000 {
-            walk = fresh.clone();
-            restarts += 1;
             since_reduction = 0;
             misses = 0;
+            if plus_since_best < s.plus_limit {
+                plus_since_best += 1;
+                while !walk.try_plus(&mut rng) {}
+                continue;
+            }
+            walk = fresh.clone();
+            restarts += 1;
+            plus_since_best = 0;
             continue;
         }
         match walk.try_flip(&mut rng) {
             None => misses += 1,
-            Some(changed) => {
+            Some(flip) => {
                 misses = 0;
                 flips += 1;
                 since_reduction += 1;
-                if walk.reduce(changed.to_vec()) > 0 {
+                if walk.reduce(flip.terms.to_vec()) > 0 {
                     since_reduction = 0;
-                    best_rank = best_rank.min(walk.rank());
+                    if walk.rank() < best_rank {
+                        best_rank = walk.rank();
+                        plus_since_best = 0;
+                    }
                 }
             }
         }
@@ -458,33 +519,39 @@ pub fn run(
         let mut done = 0u64;
         let mut polish_misses = 0u64;
         while done < s.polish_flips && polish_misses < 100_000 {
-            let mut trial = walk.clone();
-            let Some(changed) = trial.try_flip(&mut rng) else {
+            let Some(flip) = walk.try_flip(&mut rng) else {
                 polish_misses += 1;
                 continue;
             };
             polish_misses = 0;
             done += 1;
             flips += 1;
-            let before: usize = changed.iter().map(|&r| walk.term_nonzeros(r)).sum();
-            let after: usize = changed.iter().map(|&r| trial.term_nonzeros(r)).sum();
-            let reduced = trial.reduce(changed.to_vec()) > 0;
-            let new_nnz = if reduced {
-                trial.nonzeros()
+            let before: usize = flip
+                .old
+                .iter()
+                .map(|&(t, _, x)| x[..walk.len[t]].iter().filter(|&&c| c != 0).count())
+                .sum();
+            let after: usize = flip
+                .old
+                .iter()
+                .map(|&(t, r, _)| walk.f[t][r][..walk.len[t]].iter().filter(|&&c| c != 0).count())
+                .sum();
+            if walk.reduce(flip.terms.to_vec()) > 0 {
+                nnz = walk.nonzeros();
             } else {
-                nnz + after - before
-            };
-            let accept = reduced
-                || new_nnz <= nnz
-                || (s.polish_temperature > 0.0
-                    && rng.gen_bool((-((new_nnz - nnz) as f64) / s.polish_temperature).exp()));
-            if accept {
-                walk = trial;
-                nnz = new_nnz;
-                if walk.rank() < best.rank() || (walk.rank() == best.rank() && nnz < best_nnz) {
-                    best = walk.clone();
-                    best_nnz = nnz;
+                let new_nnz = nnz + after - before;
+                let accept = new_nnz <= nnz
+                    || (s.polish_temperature > 0.0
+                        && rng.gen_bool((-((new_nnz - nnz) as f64) / s.polish_temperature).exp()));
+                if !accept {
+                    walk.undo(&flip);
+                    continue;
                 }
+                nnz = new_nnz;
+            }
+            if walk.rank() < best.rank() || (walk.rank() == best.rank() && nnz < best_nnz) {
+                best = walk.clone();
+                best_nnz = nnz;
             }
         }
         best_rank = best_rank.min(best.rank());
@@ -569,7 +636,7 @@ mod tests {
         let mut done = 0;
         while done < 3000 {
             if let Some(ch) = w.try_flip(&mut rng) {
-                w.reduce(ch.to_vec());
+                w.reduce(ch.terms.to_vec());
                 done += 1;
                 if done % 100 == 0 {
                     assert!(w.to_scheme(3, 3, 3).verify().is_valid(), "after {done} flips");
