@@ -51,12 +51,20 @@ fn rectangular_and_3x3_targets_are_reached_exactly_and_reproducibly() {
         assert_eq!(s.provenance["source"], "training");
         assert_eq!(s.provenance["method"], "flip");
         assert_eq!(s.provenance["seed"], seed.parse::<u64>().unwrap());
-        assert!(s.u.iter().chain(&s.v).chain(&s.w).flatten().all(|c| c.abs() <= 1));
+        assert!(s
+            .u
+            .iter()
+            .chain(&s.v)
+            .chain(&s.w)
+            .flatten()
+            .all(|c| c.abs() <= 1));
         if dims == "3,3,3" {
             // The same command writes the same bytes.
             let again = dir.path().join(format!("{dims}-again.json"));
             assert_eq!(
-                train(dims, &rank.to_string(), seed, &again, &[]).status.code(),
+                train(dims, &rank.to_string(), seed, &again, &[])
+                    .status
+                    .code(),
                 Some(0)
             );
             assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap());
@@ -92,10 +100,25 @@ fn bad_options_exit_two_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.json");
     for (extra, dims, rank, needle) in [
-        (&["--method", "flip", "--epochs", "5"][..], "3,3,3", "23", "--epochs"),
+        (
+            &["--method", "flip", "--epochs", "5"][..],
+            "3,3,3",
+            "23",
+            "--epochs",
+        ),
         (&["--time-limit=-1"][..], "3,3,3", "23", "--time-limit"),
-        (&["--method", "gradient", "--time-limit", "5"][..], "2,2,2", "7", "flip method only"),
-        (&["--max-coeff", "9"][..], "3,3,3", "23", "coefficient bound"),
+        (
+            &["--method", "gradient", "--time-limit", "5"][..],
+            "2,2,2",
+            "7",
+            "flip method only",
+        ),
+        (
+            &["--max-coeff", "9"][..],
+            "3,3,3",
+            "23",
+            "coefficient bound",
+        ),
         (&[][..], "6,6,6", "150", "at most 32 entries"),
     ] {
         let o = train(dims, rank, "0", &out, extra);
@@ -105,7 +128,9 @@ fn bad_options_exit_two_with_a_message() {
         assert!(!out.exists());
     }
     let out_s = out.display().to_string();
-    let o = strass(&["train", "--method", "flip", "--dims", "3,3,3", "--out", &out_s]);
+    let o = strass(&[
+        "train", "--method", "flip", "--dims", "3,3,3", "--out", &out_s,
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--target-rank"));
 }
@@ -120,11 +145,17 @@ fn library_walk_reaches_2_2_4_rank_14_and_reports_metrics() {
     let m = flip::scheme_metrics(&sch);
     assert_eq!(m.nonzeros, sch.nonzeros());
     assert!(m.additions_cse <= m.additions_naive);
-    assert!(o.nonzeros_unpolished.unwrap() >= m.nonzeros, "polish never adds nonzeros");
+    assert!(
+        o.nonzeros_unpolished.unwrap() >= m.nonzeros,
+        "polish never adds nonzeros"
+    );
     // Growth factor of the classical scheme is the inner dimension k.
     let c = strass::Scheme::classical(2, 3, 4).unwrap();
     assert_eq!(flip::scheme_metrics(&c).growth, 3);
-    assert_eq!(flip::scheme_metrics(&strass::Scheme::strassen()).additions_cse, 18);
+    assert_eq!(
+        flip::scheme_metrics(&strass::Scheme::strassen()).additions_cse,
+        18
+    );
 }
 
 #[test]
@@ -137,7 +168,7 @@ fn discover_writes_the_table_and_splices_it_into_the_report() {
         "discover",
         "--targets",
         "2,2,2:7",
-        "2,2,2:6",
+        "2,2,2:6@0.3",
         "--seeds",
         "3",
         "--time-limit",
@@ -157,11 +188,54 @@ fn discover_writes_the_table_and_splices_it_into_the_report() {
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(text.starts_with("# Report\n\nearlier text\n"), "{text}");
     assert_eq!(text.matches("strass discover: begin").count(), 1, "{text}");
-    assert!(text.contains("| <2,2,2> | 7 | 7 | 3/3"), "{text}");
-    assert!(text.contains("| <2,2,2> | 6 | 7 | 0/3"), "{text}");
-    assert!(text.contains("Not reached by any seed: <2,2,2;6>"), "{text}");
+    assert!(text.contains("| <2,2,2> | 7 | 7 | 0.5 | 3/3"), "{text}");
+    assert!(text.contains("| <2,2,2> | 6 | 7 | 0.3 | 0/3"), "{text}");
+    assert!(
+        text.contains("Not reached by any seed: <2,2,2;6>"),
+        "{text}"
+    );
     let runs = std::fs::read_to_string(out_dir.join("runs.jsonl")).unwrap();
     assert_eq!(runs.lines().count(), 6);
     let best = strass::Scheme::load(out_dir.join("learned-222-7.json")).unwrap();
     assert!(best.verify().is_valid());
+}
+
+#[test]
+fn shipped_learned_schemes_carry_their_command_and_the_fast_ones_reproduce_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut flip_files = 0;
+    for entry in std::fs::read_dir("kernels").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let s = strass::Scheme::load(&path).unwrap();
+        if s.provenance["method"] != "flip" {
+            continue;
+        }
+        flip_files += 1;
+        assert!(s.verify().is_valid(), "{}", path.display());
+        assert_eq!(s.provenance["source"], "training");
+        let seed = s.provenance["seed"].as_u64().expect("seed recorded");
+        assert_eq!(s.provenance["settings"]["seed"], seed);
+        assert_eq!(s.provenance["settings"]["target_rank"], s.rank);
+        let command = s.provenance["command"].as_str().expect("command recorded");
+        let flips = s.provenance["metrics"]["flips"].as_u64().unwrap();
+        if flips > 3_000_000 {
+            continue; // too slow for the test suite; `strass discover` reruns it
+        }
+        let out = dir.path().join("again.json");
+        let out_s = out.display().to_string();
+        let mut args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        args.extend(["--quiet", "--out", &out_s]);
+        let o = strass(&args);
+        assert_eq!(o.status.code(), Some(0), "{command}: {o:?}");
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            std::fs::read(&path).unwrap(),
+            "{command} does not reproduce {}",
+            path.display()
+        );
+    }
+    assert!(flip_files >= 2, "kernels/ ships learned flip schemes");
 }

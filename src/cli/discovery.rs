@@ -40,7 +40,8 @@ pub struct FlipArgs {
     /// restart from the definition (0: always restart).
     #[arg(long)]
     pub plus_limit: Option<u64>,
-    /// Flip method: give up after this many seconds (a failure; the default is no limit).
+    /// Flip method: give up after this many CPU seconds of the run's thread (a failure; the
+    /// default is no limit).
     #[arg(long)]
     pub time_limit: Option<f64>,
 }
@@ -160,8 +161,10 @@ pub struct FlipRecord {
     pub restarts: u64,
     /// True when the time limit ended the run.
     pub timed_out: bool,
-    /// Wall time in seconds (one thread).
+    /// Wall time in seconds.
     pub wall_time_s: f64,
+    /// CPU time of the run's thread in seconds (what the time limit counts).
+    pub cpu_time_s: f64,
     /// Nonzeros when the target was first reached, before polishing.
     pub nonzeros_unpolished: Option<usize>,
     /// Nonzeros, additions and growth factor of the written scheme.
@@ -181,6 +184,7 @@ fn record_of(s: &FlipSettings, limit: Option<f64>, o: &FlipOutcome) -> FlipRecor
         restarts: o.restarts,
         timed_out: o.timed_out,
         wall_time_s: o.wall_time_s,
+        cpu_time_s: o.cpu_time_s,
         nonzeros_unpolished: o.nonzeros_unpolished,
         metrics: o.scheme.as_ref().map(flip::scheme_metrics),
     }
@@ -286,10 +290,10 @@ pub fn cmd_train_flip(a: &TrainArgs) -> crate::Result<ExitCode> {
         println!("{line}");
     } else {
         println!(
-            "flip <{m},{k},{n}> target rank {target} seed {}: {} in {:.2} s ({} flips, {} restarts{})",
+            "flip <{m},{k},{n}> target rank {target} seed {}: {} in {:.2} s CPU ({} flips, {} restarts{})",
             s.seed,
             if rec.success { "EXACT" } else { "FAILED (target rank not reached)" },
-            rec.wall_time_s,
+            rec.cpu_time_s,
             rec.flips,
             rec.restarts,
             if rec.timed_out { ", time limit reached" } else { "" }
@@ -320,18 +324,30 @@ pub fn cmd_train_flip(a: &TrainArgs) -> crate::Result<ExitCode> {
 }
 
 /// One row of the discovery table: a shape, a target and the best rank known in the literature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Target {
     /// Shape.
     pub dims: (usize, usize, usize),
     /// Target rank.
     pub rank: usize,
+    /// Time limit per seed for this row (CPU seconds), overriding `--time-limit`.
+    pub time_limit: Option<f64>,
 }
 
 fn parse_target(s: &str) -> Result<Target, String> {
+    let (s, time_limit) = match s.split_once('@') {
+        Some((t, l)) => {
+            let l: f64 = l.trim().parse().map_err(|e| format!("`{l}`: {e}"))?;
+            if !(l.is_finite() && l > 0.0) {
+                return Err(format!("time limit `{l}` must be positive"));
+            }
+            (t, Some(l))
+        }
+        None => (s, None),
+    };
     let (d, r) = s
         .split_once(':')
-        .ok_or_else(|| format!("expected m,k,n:rank, got `{s}`"))?;
+        .ok_or_else(|| format!("expected m,k,n:rank[@seconds], got `{s}`"))?;
     let dims: Vec<usize> = d
         .split(',')
         .map(|x| x.trim().parse::<usize>().map_err(|e| format!("`{x}`: {e}")))
@@ -343,6 +359,7 @@ fn parse_target(s: &str) -> Result<Target, String> {
     Ok(Target {
         dims: (dims[0], dims[1], dims[2]),
         rank,
+        time_limit,
     })
 }
 
@@ -367,12 +384,12 @@ fn best_known(d: (usize, usize, usize)) -> &'static str {
 
 /// Default rows of `strass discover`.
 pub const DEFAULT_TARGETS: &str =
-    "2,2,2:7 2,2,3:11 2,3,3:15 2,2,4:14 3,3,3:23 2,3,4:20 2,4,4:27 2,4,4:26 3,3,4:30 3,3,4:29 4,4,4:49";
+    "2,2,2:7 2,2,3:11 2,3,3:15 2,2,4:14 3,3,3:23 2,3,4:20 2,4,4:27 2,4,4:26@10 3,3,4:30 3,3,4:29@10 4,4,4:49@10";
 
 /// `strass discover`.
 #[derive(Debug, Args)]
 pub struct DiscoverArgs {
-    /// Rows `m,k,n:rank`, space- or comma-separated rows.
+    /// Rows `m,k,n:rank[@seconds]` (a per-row time limit), separated by spaces.
     #[arg(long, num_args = 1.., value_parser = parse_target, default_value = DEFAULT_TARGETS, value_delimiter = ' ')]
     pub targets: Vec<Target>,
     /// Seeds per row (first-seed, first-seed + 1, ...).
@@ -381,7 +398,7 @@ pub struct DiscoverArgs {
     /// First seed.
     #[arg(long, default_value_t = 0)]
     pub first_seed: u64,
-    /// Flip-method options (the time limit is per seed; default 60 s here).
+    /// Flip-method options (the time limit is per seed, in CPU seconds; default 20 here).
     #[command(flatten)]
     pub flip: FlipArgs,
     /// Output directory (runs.jsonl, discovery.md, best schemes).
@@ -416,13 +433,13 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
             "discover needs at least one seed and one target".into(),
         ));
     }
-    let limit = a.flip.time_limit.unwrap_or(60.0);
+    let limit = a.flip.time_limit.unwrap_or(20.0);
     let mut settings = Vec::new();
     for t in &a.targets {
         let (m, k, n) = t.dims;
         let mut s = FlipSettings::new(m, k, n, t.rank, 0);
         a.flip.apply(&mut s)?;
-        settings.push(s);
+        settings.push((s, t.time_limit.unwrap_or(limit)));
     }
     std::fs::create_dir_all(&a.out_dir).map_err(|e| crate::Error::io(&a.out_dir, e))?;
     let load_before = crate::train::study::machine_description();
@@ -440,7 +457,8 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
     let mut lines = String::new();
     let mut rows = String::new();
     let mut not_reached = Vec::new();
-    for base in &settings {
+    for (base, limit) in &settings {
+        let limit = *limit;
         let mut recs = Vec::new();
         let mut best: Option<(Scheme, FlipRecord)> = None;
         for seed in a.first_seed..a.first_seed + a.seeds {
@@ -457,7 +475,8 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
             if let (Some(sch), Some(mt)) = (&o.scheme, &rec.metrics) {
                 let better = best.as_ref().is_none_or(|(b, br)| {
                     let bm = br.metrics.expect("successes have metrics");
-                    (sch.rank, mt.additions_cse, mt.nonzeros) < (b.rank, bm.additions_cse, bm.nonzeros)
+                    (sch.rank, mt.additions_cse, mt.nonzeros)
+                        < (b.rank, bm.additions_cse, bm.nonzeros)
                 });
                 if better {
                     best = Some((sch.clone(), rec.clone()));
@@ -469,12 +488,15 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
         let (m, k, n) = (base.m, base.k, base.n);
         let ok: Vec<&FlipRecord> = recs.iter().filter(|r| r.success).collect();
         let p: Proportion = wilson(ok.len(), recs.len(), Z95);
-        let mut times: Vec<f64> = ok.iter().map(|r| r.wall_time_s).collect();
+        let mut times: Vec<f64> = ok.iter().map(|r| r.cpu_time_s).collect();
         times.sort_by(f64::total_cmp);
         let timeouts = recs.iter().filter(|r| r.timed_out).count();
         let lowest = recs.iter().map(|r| r.best_rank).min().unwrap_or(0);
         let metric = |f: fn(&SchemeMetrics) -> usize| -> String {
-            let mut v: Vec<usize> = ok.iter().filter_map(|r| r.metrics.as_ref().map(f)).collect();
+            let mut v: Vec<usize> = ok
+                .iter()
+                .filter_map(|r| r.metrics.as_ref().map(f))
+                .collect();
             v.sort_unstable();
             match (v.first(), v.get(v.len() / 2)) {
                 (Some(lo), Some(med)) => format!("{lo} / {med}"),
@@ -482,7 +504,10 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
             }
         };
         let growth = {
-            let mut v: Vec<i64> = ok.iter().filter_map(|r| r.metrics.map(|x| x.growth)).collect();
+            let mut v: Vec<i64> = ok
+                .iter()
+                .filter_map(|r| r.metrics.map(|x| x.growth))
+                .collect();
             v.sort_unstable();
             match (v.first(), v.get(v.len() / 2)) {
                 (Some(lo), Some(med)) => format!("{lo} / {med}"),
@@ -491,7 +516,7 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
         };
         let _ = writeln!(
             rows,
-            "| <{m},{k},{n}> | {} | {} | {}/{} ({:.0}%-{:.0}%) | {} | {} | {} | {} | {} | {} | {} |",
+            "| <{m},{k},{n}> | {} | {} | {limit} | {}/{} ({:.0}%-{:.0}%) | {} | {} | {} | {} | {} | {} | {} |",
             base.target_rank,
             best_known((m, k, n)),
             p.successes,
@@ -508,7 +533,7 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
         );
         if ok.is_empty() {
             not_reached.push(format!(
-                "<{m},{k},{n};{}> (lowest rank reached in {} seeds of at most {limit} s: {lowest})",
+                "<{m},{k},{n};{}> (lowest rank reached in {} seeds of at most {limit} CPU s each: {lowest})",
                 base.target_rank,
                 recs.len()
             ));
@@ -531,9 +556,10 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
          starting from the definition of the product (rank m*k*n) and seeded with its seed; it \
          succeeds when it reaches the target rank, and the result is verified exactly (Brent \
          equations). A run that does not reach the target within the time limit is a failure. \
-         Seeds {}..{}, time limit {limit} s per seed, one run at a time on one thread, under \
-         `nice -n 19`. Time per success is wall time including the polish phase (nonzeros \
-         reduction). Nonzeros, additions after common-subexpression elimination (CSE, the plan \
+         Seeds {}..{}, time limit per seed (CPU seconds) as in the table, one run at a time on one \
+         thread, under `nice -n 19`. Times are CPU seconds of the run's thread (so they do not \
+         count time the shared machine gave to other jobs), including the polish phase \
+         (nonzero reduction). Nonzeros, additions after common-subexpression elimination (CSE, the plan \
          compiler's count per level) and growth factor `max_i sum_r |w_ir| |u_r|_1 |v_r|_1` are \
          given as best / median over the successful seeds. The best scheme of each row (fewest \
          additions after CSE) is written to `{}`.\n",
@@ -546,21 +572,17 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
     let _ = writeln!(md, "Machine after: {load_after}\n");
     let _ = writeln!(
         md,
-        "| shape | target rank | best known rank | exact (95% Wilson) | median s / success | p90 s / success | time-outs | lowest rank reached | nonzeros | additions after CSE | growth factor |"
+        "| shape | target rank | best known rank | limit CPU s | exact (95% Wilson) | median CPU s / success | p90 CPU s / success | time-outs | lowest rank reached | nonzeros | additions after CSE | growth factor |"
     );
     let _ = writeln!(
         md,
-        "| --- | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     md.push_str(&rows);
     if not_reached.is_empty() {
         let _ = writeln!(md, "\nEvery target was reached by at least one seed.");
     } else {
-        let _ = writeln!(
-            md,
-            "\nNot reached by any seed: {}.",
-            not_reached.join("; ")
-        );
+        let _ = writeln!(md, "\nNot reached by any seed: {}.", not_reached.join("; "));
     }
     let table = a.out_dir.join("discovery.md");
     std::fs::write(&table, &md).map_err(|e| crate::Error::io(&table, e))?;
@@ -580,7 +602,11 @@ pub fn splice_report(path: &Path, section: &str) -> crate::Result<()> {
     let block = format!("{MARK_BEGIN}\n{section}{MARK_END}\n");
     let new = match (old.find(MARK_BEGIN), old.find(MARK_END)) {
         (Some(b), Some(e)) if e > b => {
-            format!("{}{block}{}", &old[..b], old[e + MARK_END.len()..].trim_start_matches('\n'))
+            format!(
+                "{}{block}{}",
+                &old[..b],
+                old[e + MARK_END.len()..].trim_start_matches('\n')
+            )
         }
         _ if old.is_empty() => block,
         _ => format!("{}\n{block}", old.trim_end_matches('\n').to_string() + "\n"),
