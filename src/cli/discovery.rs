@@ -457,7 +457,8 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
     let mut lines = String::new();
     let mut rows = String::new();
     let mut not_reached = Vec::new();
-    for (base, limit) in &settings {
+    for (done, (base, limit)) in settings.iter().enumerate() {
+        let done_rows = done + 1;
         let limit = *limit;
         let mut recs = Vec::new();
         let mut best: Option<(Scheme, FlipRecord)> = None;
@@ -543,10 +544,43 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
             let file = a.out_dir.join(format!("{name}.json"));
             learned_scheme(&sch, &name, &rec)?.save(&file)?;
         }
+        write_discovery(
+            a,
+            &lines,
+            &rows,
+            &not_reached,
+            &load_before,
+            done_rows,
+            settings.len(),
+        )?;
     }
     pb.finish_and_clear();
+    let md = write_discovery(
+        a,
+        &lines,
+        &rows,
+        &not_reached,
+        &load_before,
+        settings.len(),
+        settings.len(),
+    )?;
+    print!("{md}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes runs.jsonl, discovery.md and the report section for the rows done so far.
+#[allow(clippy::too_many_arguments)]
+fn write_discovery(
+    a: &DiscoverArgs,
+    lines: &str,
+    rows: &str,
+    not_reached: &[String],
+    load_before: &str,
+    rows_done: usize,
+    rows_total: usize,
+) -> crate::Result<String> {
     let runs = a.out_dir.join("runs.jsonl");
-    std::fs::write(&runs, &lines).map_err(|e| crate::Error::io(&runs, e))?;
+    std::fs::write(&runs, lines).map_err(|e| crate::Error::io(&runs, e))?;
     let load_after = crate::train::study::machine_description();
     let mut md = String::new();
     let _ = writeln!(md, "## Discovery: exact schemes by flip-graph walks\n");
@@ -578,7 +612,13 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
         md,
         "| --- | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
-    md.push_str(&rows);
+    md.push_str(rows);
+    if rows_done < rows_total {
+        let _ = writeln!(
+            md,
+            "\nPartial: {rows_done} of {rows_total} rows done when this was written."
+        );
+    }
     if not_reached.is_empty() {
         let _ = writeln!(md, "\nEvery target was reached by at least one seed.");
     } else {
@@ -587,8 +627,7 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
     let table = a.out_dir.join("discovery.md");
     std::fs::write(&table, &md).map_err(|e| crate::Error::io(&table, e))?;
     splice_report(&a.report, &md)?;
-    print!("{md}");
-    Ok(ExitCode::SUCCESS)
+    Ok(md)
 }
 
 /// Puts `section` into the report between [`MARK_BEGIN`] and [`MARK_END`], replacing what was
