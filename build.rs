@@ -69,7 +69,8 @@ fn main() {
             std::process::exit(1);
         }
     };
-    files.sort();
+    // By name (the file stem), so that `shipped_names()` is sorted: `learned` before `learned-333-23`.
+    files.sort_by(|a, b| a.file_stem().cmp(&b.file_stem()));
     let mut failures = Vec::new();
     let mut names = Vec::new();
     let mut texts = Vec::new();

@@ -1,6 +1,7 @@
 //! The `strass` command line. Each stage of the pipeline owns its subcommands in its own file.
 
 mod demo;
+mod discovery;
 mod perf;
 mod schemes;
 mod training;
@@ -23,7 +24,7 @@ pub enum Command {
     /// Scheme files: verify, import.
     #[command(flatten)]
     Schemes(schemes::SchemeCommand),
-    /// Training: train, study, fragility, permutations, kappa, report.
+    /// Training: train, study, fragility, permutations, kappa, report, discover.
     #[command(flatten)]
     Training(training::TrainingCommand),
     /// Performance: tune, bench.

@@ -24,6 +24,9 @@ pub enum TrainingCommand {
     /// Write bench-results/REPORT.md: each published claim beside our measurement and the
     /// command behind it (reads the study directory; runs the rest).
     Report(ReportArgs),
+    /// Flip-method runs over shapes and seeds: the discovery table (bench-results/discovery/,
+    /// spliced into bench-results/REPORT.md).
+    Discover(Box<super::discovery::DiscoverArgs>),
 }
 
 /// Settings overrides shared by the training commands. Unset options keep the protocol's value.
@@ -226,9 +229,22 @@ pub struct TrainArgs {
     /// Print the run record as JSON on stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Search method: `auto` (gradient for <2,2,2> or with gradient options, else flip),
+    /// `gradient` or `flip`.
+    #[arg(long, value_enum, default_value_t = super::discovery::Method::Auto)]
+    pub method: super::discovery::Method,
+    /// Options of the flip method.
+    #[command(flatten)]
+    pub flip: super::discovery::FlipArgs,
+    /// No progress display.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 fn cmd_train(a: TrainArgs) -> crate::Result<ExitCode> {
+    if super::discovery::resolve_method(&a)? == super::discovery::Method::Flip {
+        return super::discovery::cmd_train_flip(&a);
+    }
     let s = a.settings.settings("anneal")?;
     // Every output must be writable before any is replaced (or any time is spent training).
     for p in std::iter::once(&a.out).chain(&a.record) {
@@ -325,7 +341,8 @@ pub struct StudyArgs {
     pub quiet: bool,
 }
 
-fn command_line() -> String {
+/// The command line as typed, for records.
+pub(super) fn command_line() -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
     format!("strass {}", args.join(" "))
 }
@@ -592,6 +609,8 @@ fn cmd_report(a: ReportArgs) -> crate::Result<ExitCode> {
         command: command_line(),
     };
     let text = train::report::build(&cfg)?;
+    // Keep the discovery table (`strass discover`), which this command does not regenerate.
+    let text = super::discovery::carry_over(&a.out, text);
     crate::fsio::write_atomic(&a.out, text.as_bytes()).map_err(|e| crate::Error::io(&a.out, e))?;
     print!("{text}");
     Ok(ExitCode::SUCCESS)
@@ -606,5 +625,6 @@ pub fn run(cmd: TrainingCommand) -> crate::Result<ExitCode> {
         TrainingCommand::Permutations(a) => cmd_permutations(a),
         TrainingCommand::Kappa(a) => cmd_kappa(*a),
         TrainingCommand::Report(a) => cmd_report(a),
+        TrainingCommand::Discover(a) => super::discovery::cmd_discover(&a),
     }
 }

@@ -11,6 +11,7 @@ pub mod adamw;
 pub mod data;
 pub mod diagnostics;
 pub mod discretise;
+pub mod flip;
 pub mod metrics;
 pub mod model;
 pub mod protocol;
