@@ -1,7 +1,8 @@
-//! The per-machine cutoff file written by `strass tune` and read by the kernel.
+//! The per-machine cutoff file written by `strass tune`, read into engine policies.
 //!
-//! The kernel asks [`cutoff_for`] for the recursion cutoff of a (dtype, leaf, thread count) when
-//! the caller did not set one; `None` means "use the built-in default". The file lives at
+//! [`policy`] turns the file into an engine [`Policy`] (read once, by [`Engine::tuned`] and so by
+//! `strassen_mul`); the kernel itself never reads the file. [`cutoff_for`] looks one entry up
+//! for reports (`strass tune --show`, the benches). The file lives at
 //! (first match wins):
 //!
 //! 1. the path given by [`set_path_override`] (the CLI's `--tune-file`),

@@ -308,7 +308,7 @@ pub(crate) unsafe fn product<T: Element>(
 type Scatter<T> = (RawMut<T>, i64, bool);
 
 /// A `rows x cols` temporary in `buf`, column-major when `like` is column-contiguous.
-fn temp_like<T>(buf: *mut T, like: RawMut<T>) -> RawMut<T> {
+pub(crate) fn temp_like<T>(buf: *mut T, like: RawMut<T>) -> RawMut<T> {
     let col_major = (like.rows <= 1 || like.rs == 1) && like.cols > 1 && like.cs != 1;
     let (rs, cs) = if col_major {
         (1, like.rows as isize)
@@ -329,7 +329,7 @@ fn temp_like<T>(buf: *mut T, like: RawMut<T>) -> RawMut<T> {
 ///
 /// # Safety
 /// `buf` holds `rows * cols` elements of workspace; the terms are valid views of one shape.
-unsafe fn operand<T: Element>(
+pub(crate) unsafe fn operand<T: Element>(
     isa: Isa,
     terms: &[(RawRef<T>, i64)],
     buf: *mut T,

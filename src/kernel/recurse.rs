@@ -85,26 +85,6 @@ impl<T> Blocks<T> {
     }
 }
 
-/// A temporary of `rows x cols` in `buf`, laid out column-major if `like` is column-contiguous.
-fn temp_view<T>(buf: *mut T, rows: usize, cols: usize, col_major: bool) -> RawMut<T> {
-    let (rs, cs) = if col_major {
-        (1, rows as isize)
-    } else {
-        (cols as isize, 1)
-    };
-    RawMut {
-        ptr: buf,
-        rows,
-        cols,
-        rs,
-        cs,
-    }
-}
-
-fn col_major(rows: usize, cols: usize, rs: isize, cs: isize) -> bool {
-    (rows <= 1 || rs == 1) && cols > 1 && cs != 1
-}
-
 /// Calls `f` with the (non-empty) `terms` mapped to views, without allocating for up to 16 terms.
 fn with_views<V: Copy, R>(
     terms: &[Term],
@@ -535,31 +515,10 @@ impl Ctx<'_> {
     ) -> Result<(), KernelError> {
         let data = self.plan.data();
         let r = step.product;
-        let (mb, kb, nb) = (blk.mb, blk.kb, blk.nb);
         // SAFETY: (both) s_buf / t_buf hold mb*kb / kb*nb elements of workspace.
-        let (s, sa) = unsafe {
-            self.operand(
-                &data.a_terms[r],
-                |i| blk.a(i),
-                s_buf,
-                mb,
-                kb,
-                blk.a,
-                threads,
-            )
-        };
+        let (s, sa) = unsafe { self.operand(&data.a_terms[r], |i| blk.a(i), s_buf, threads) };
         // SAFETY: t_buf holds kb*nb elements of workspace.
-        let (t, sb) = unsafe {
-            self.operand(
-                &data.b_terms[r],
-                |i| blk.b(i),
-                t_buf,
-                kb,
-                nb,
-                blk.b,
-                threads,
-            )
-        };
+        let (t, sb) = unsafe { self.operand(&data.b_terms[r], |i| blk.b(i), t_buf, threads) };
         let f = sa * sb;
         let (coef, ow, dst) = match step.dest {
             Dest::Block {
@@ -567,11 +526,7 @@ impl Ctx<'_> {
                 coeff,
                 fresh,
             } => (f * coeff, fresh, blk.c(block)),
-            Dest::Temp => (
-                f,
-                true,
-                temp_view(m_buf, mb, nb, col_major(mb, nb, blk.c.rs, blk.c.cs)),
-            ),
+            Dest::Temp => (f, true, leaf::temp_like(m_buf, blk.c(0))),
         };
         let alpha = if coef == 1 {
             alpha
@@ -583,32 +538,18 @@ impl Ctx<'_> {
     }
 
     /// S (or T): a single block with its coefficient folded into alpha, or a fused linear
-    /// combination written once into `buf`.
-    #[allow(clippy::too_many_arguments)]
+    /// combination written once into `buf` ([`leaf::operand`]).
     unsafe fn operand<T: Element>(
         &self,
         terms: &[Term],
         block: impl Fn(usize) -> RawRef<T>,
         buf: *mut T,
-        rows: usize,
-        cols: usize,
-        like: RawRef<T>,
         threads: usize,
     ) -> (RawRef<T>, i64) {
-        if let [t] = terms {
-            return (block(t.block), t.coeff);
-        }
-        let view = temp_view(
-            buf,
-            rows,
-            cols,
-            col_major(like.rows, like.cols, like.rs, like.cs),
-        );
-        // SAFETY: buf holds rows*cols elements; the sources are blocks of A or B.
+        // SAFETY: buf holds one block of workspace; the sources are blocks of A or B.
         with_views(terms, block, |xs| unsafe {
-            simd::combine(self.isa, view, false, xs, threads)
-        });
-        (view.as_ref(), 1)
+            leaf::operand(self.isa, xs, buf, threads)
+        })
     }
 
     /// Copies a step's product from its destination into the other C blocks it feeds.
@@ -624,12 +565,7 @@ impl Ctx<'_> {
         }
         let src = match step.dest {
             Dest::Block { block, .. } => blk.c(block),
-            Dest::Temp => temp_view(
-                m_buf,
-                blk.mb,
-                blk.nb,
-                col_major(blk.mb, blk.nb, blk.c.rs, blk.c.cs),
-            ),
+            Dest::Temp => leaf::temp_like(m_buf, blk.c(0)),
         }
         .as_ref();
         const STACK: usize = 16;
