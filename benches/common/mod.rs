@@ -186,3 +186,10 @@ pub fn warm_up(seconds: f64) {
         }
     }
 }
+
+/// The load average (1, 5 and 15 minutes) from `/proc/loadavg`, or `"unknown"`.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}

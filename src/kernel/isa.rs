@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 /// An instruction set of the kernel's SIMD routines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Isa {
-    /// AVX-512F: 32 zmm registers (packed-GEMM tile 8 x 48 f32 / 8 x 24 f64).
+    /// AVX-512F: 32 zmm registers (packed-GEMM tile 12 x 32 f32 / 12 x 16 f64).
     Avx512,
     /// AVX2 with FMA: 16 ymm registers (tile 6 x 16 f32 / 6 x 8 f64).
     Avx2,

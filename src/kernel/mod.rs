@@ -50,6 +50,7 @@ pub mod fused;
 mod isa;
 mod leaf;
 pub mod policy;
+pub mod profile;
 mod recurse;
 mod simd;
 mod thin;
@@ -499,7 +500,9 @@ impl Engine {
                     return Ok(());
                 }
                 if !ctx.recurses(m, k, n, 0) {
-                    return leaf::gemm(self.leaf, alpha, ar, br, beta, cr, p);
+                    return profile::timed(profile::Phase::Leaf, 0, || {
+                        leaf::gemm(self.leaf, alpha, ar, br, beta, cr, p)
+                    });
                 }
                 if !ow {
                     simd::scale(cr, beta, p);

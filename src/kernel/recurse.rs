@@ -29,6 +29,7 @@
 //! `p = 2` at the top that is about `2 (n/2)^2 + 2 (3 (n/2)^2 + (n/2)^2) = 2.5 n^2` elements.
 
 use super::leaf;
+use super::profile::{timed, Phase};
 use super::simd::{self, Isa};
 use super::view::{RawMut, RawRef};
 use super::workspace::{padded, take};
@@ -192,7 +193,9 @@ impl Ctx<'_> {
         }
         if !self.recurses(m, k, n, depth) {
             // SAFETY: forwarded contract.
-            return unsafe { leaf::gemm(self.leaf, alpha, a, b, beta, c, threads) };
+            return timed(Phase::Leaf, depth, || unsafe {
+                leaf::gemm(self.leaf, alpha, a, b, beta, c, threads)
+            });
         }
         let (m0, k0, n0) = self.plan.dims();
         let (mb, kb, nb) = (m / m0, k / k0, n / n0);
@@ -210,42 +213,48 @@ impl Ctx<'_> {
         // SAFETY: (all calls below) forwarded contract; the peeled pieces of C are disjoint.
         unsafe {
             if self.last_level(mb, kb, nb, depth) {
-                self.product_level(alpha, &blk, self.plan.schedule(ow), ws, threads)?;
+                self.product_level(depth, alpha, &blk, self.plan.schedule(ow), ws, threads)?;
             } else {
                 self.level(depth, alpha, &blk, self.plan.schedule(ow), ws, threads)?;
             }
             if kc < k {
-                leaf::gemm(
-                    self.leaf,
-                    alpha,
-                    a.block(0, kc, mc, k - kc),
-                    b.block(kc, 0, k - kc, nc),
-                    T::ONE,
-                    blk.c,
-                    threads,
-                )?;
+                timed(Phase::Fringe, depth, || {
+                    leaf::gemm(
+                        self.leaf,
+                        alpha,
+                        a.block(0, kc, mc, k - kc),
+                        b.block(kc, 0, k - kc, nc),
+                        T::ONE,
+                        blk.c,
+                        threads,
+                    )
+                })?;
             }
             if nc < n {
-                leaf::gemm(
-                    self.leaf,
-                    alpha,
-                    a.block(0, 0, mc, k),
-                    b.block(0, nc, k, n - nc),
-                    beta,
-                    c.block(0, nc, mc, n - nc),
-                    threads,
-                )?;
+                timed(Phase::Fringe, depth, || {
+                    leaf::gemm(
+                        self.leaf,
+                        alpha,
+                        a.block(0, 0, mc, k),
+                        b.block(0, nc, k, n - nc),
+                        beta,
+                        c.block(0, nc, mc, n - nc),
+                        threads,
+                    )
+                })?;
             }
             if mc < m {
-                leaf::gemm(
-                    self.leaf,
-                    alpha,
-                    a.block(mc, 0, m - mc, k),
-                    b,
-                    beta,
-                    c.block(mc, 0, m - mc, n),
-                    threads,
-                )?;
+                timed(Phase::Fringe, depth, || {
+                    leaf::gemm(
+                        self.leaf,
+                        alpha,
+                        a.block(mc, 0, m - mc, k),
+                        b,
+                        beta,
+                        c.block(mc, 0, m - mc, n),
+                        threads,
+                    )
+                })?;
             }
         }
         Ok(())
@@ -262,6 +271,7 @@ impl Ctx<'_> {
     /// run one after another, each on all `threads` threads.
     unsafe fn product_level<T: Element>(
         &self,
+        depth: usize,
         alpha: T,
         blk: &Blocks<T>,
         sched: &Schedule,
@@ -270,7 +280,9 @@ impl Ctx<'_> {
     ) -> Result<(), KernelError> {
         for &z in &sched.zero_blocks {
             // SAFETY: a block of C.
-            unsafe { simd::scale(blk.c(z), T::ZERO, threads) };
+            timed(Phase::Zero, depth, || unsafe {
+                simd::scale(blk.c(z), T::ZERO, threads)
+            });
         }
         let data = self.plan.data();
         let mut outs: Vec<leaf::Out<T>> = Vec::new();
@@ -298,7 +310,13 @@ impl Ctx<'_> {
                         with_views(
                             &data.b_terms[r],
                             |i| blk.b(i),
-                            |b| leaf::product(self.leaf, self.isa, alpha, a, b, &outs, ws, threads),
+                            |b| {
+                                timed(Phase::Product, depth + 1, || {
+                                    leaf::product(
+                                        self.leaf, self.isa, alpha, a, b, &outs, ws, threads,
+                                    )
+                                })
+                            },
                         )
                     },
                 )?
@@ -319,7 +337,9 @@ impl Ctx<'_> {
     ) -> Result<(), KernelError> {
         for &z in &sched.zero_blocks {
             // SAFETY: a block of C.
-            unsafe { simd::scale(blk.c(z), T::ZERO, threads) };
+            timed(Phase::Zero, depth, || unsafe {
+                simd::scale(blk.c(z), T::ZERO, threads)
+            });
         }
         if threads > 1 {
             // SAFETY: forwarded contract.
@@ -338,7 +358,7 @@ impl Ctx<'_> {
             // SAFETY: forwarded contract; the buffers are disjoint parts of the workspace.
             unsafe {
                 self.compute(depth, alpha, blk, step, s_buf, t_buf, m_buf, ws, 1)?;
-                self.scatter(blk, step, m_buf, 1);
+                self.scatter(depth, blk, step, m_buf, 1);
             }
         }
         Ok(())
@@ -385,7 +405,7 @@ impl Ctx<'_> {
         unsafe { self.deal(depth, alpha, blk, &tasks1, &temp_for, ws, worker_len, p)? };
         for (i, step) in phase1.iter().enumerate() {
             // SAFETY: forwarded contract.
-            unsafe { self.scatter(blk, step, temp_of[i].0, p) };
+            unsafe { self.scatter(depth, blk, step, temp_of[i].0, p) };
         }
 
         // Phase 2: accumulating products, one chain per C block.
@@ -516,9 +536,13 @@ impl Ctx<'_> {
         let data = self.plan.data();
         let r = step.product;
         // SAFETY: (both) s_buf / t_buf hold mb*kb / kb*nb elements of workspace.
-        let (s, sa) = unsafe { self.operand(&data.a_terms[r], |i| blk.a(i), s_buf, threads) };
+        let (s, sa) = timed(Phase::Operands, depth, || unsafe {
+            self.operand(&data.a_terms[r], |i| blk.a(i), s_buf, threads)
+        });
         // SAFETY: t_buf holds kb*nb elements of workspace.
-        let (t, sb) = unsafe { self.operand(&data.b_terms[r], |i| blk.b(i), t_buf, threads) };
+        let (t, sb) = timed(Phase::Operands, depth, || unsafe {
+            self.operand(&data.b_terms[r], |i| blk.b(i), t_buf, threads)
+        });
         let f = sa * sb;
         let (coef, ow, dst) = match step.dest {
             Dest::Block {
@@ -555,6 +579,7 @@ impl Ctx<'_> {
     /// Copies a step's product from its destination into the other C blocks it feeds.
     unsafe fn scatter<T: Element>(
         &self,
+        depth: usize,
         blk: &Blocks<T>,
         step: &Step,
         m_buf: *mut T,
@@ -577,11 +602,15 @@ impl Ctx<'_> {
                 *slot = dst(s);
             }
             // SAFETY: forwarded contract; the targets are distinct C blocks.
-            unsafe { simd::scatter(self.isa, src, &arr[..step.scatter.len()], threads) };
+            timed(Phase::Scatter, depth, || unsafe {
+                simd::scatter(self.isa, src, &arr[..step.scatter.len()], threads)
+            });
         } else {
             let v: Vec<_> = step.scatter.iter().map(dst).collect();
             // SAFETY: as above.
-            unsafe { simd::scatter(self.isa, src, &v, threads) };
+            timed(Phase::Scatter, depth, || unsafe {
+                simd::scatter(self.isa, src, &v, threads)
+            });
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use super::pack::{pack_a_for, pack_b_for, Term};
 use super::ukr::{add_partial, write_back, Out, TileDst, UKernel};
+use crate::kernel::profile::{timed, Phase};
 use crate::kernel::{Element, KernelError};
 
 /// Cache blocking: rows of A packed at once (`mc`, a panel kept in L3 and shared by the
@@ -243,7 +244,9 @@ pub(super) unsafe fn run<T: Element>(
                 let ab = abuf;
                 // SAFETY: the block is inside every A term; panels lo..hi are this part's
                 // disjoint share of the buffer sized by `buffer_lens`.
-                unsafe { pack_a_for(uk.isa, a_terms, ic, mc, pc, kc, mr, lo..hi, ab.0) };
+                timed(Phase::PackA, 0, || unsafe {
+                    pack_a_for(uk.isa, a_terms, ic, mc, pc, kc, mr, lo..hi, ab.0)
+                });
             };
             // Columns: chunk t packs its own B blocks and computes its own columns.
             let cols_part = |t: usize| {
@@ -259,14 +262,16 @@ pub(super) unsafe fn run<T: Element>(
                     let nc = s.nc.min(hi - jc);
                     let all = 0..nc.div_ceil(nr);
                     // SAFETY: block inside every B term; bpack holds nc.div_ceil(nr)*nr*kc.
-                    unsafe { pack_b_for(uk.isa, b_terms, pc, kc, jc, nc, nr, all, bpack) };
+                    timed(Phase::PackB, 0, || unsafe {
+                        pack_b_for(uk.isa, b_terms, pc, kc, jc, nc, nr, all.clone(), bpack)
+                    });
                     // SAFETY: the packed blocks are complete; columns jc..jc+nc of every
                     // destination belong to this part alone.
-                    unsafe {
+                    timed(Phase::Micro, 0, || unsafe {
                         macro_kernel(
                             uk, kc, ab.0, bpack, tile, mc, nc, ic, jc, pre, dsts, all_unit,
                         )
-                    };
+                    });
                 }
             };
             let (pack_part, cols_part) = (&pack_part, &cols_part);

@@ -178,6 +178,81 @@ unsafe fn pack_a<T: Element>(
     }
 }
 
+/// [`pack_b`] for row-major-like terms (unit column stride) and a micro-panel width known at
+/// compile time: each source row once across all panels (as the generic path), every `NR`-wide
+/// piece the sum of the terms' contiguous values, one and two terms without a loop over the
+/// terms. Same operations in the same order as the generic path, so the same bits.
+///
+/// # Safety
+/// As [`pack_b`], with every term's column stride 1.
+#[inline(always)]
+unsafe fn pack_b_rows<T: Element, const NR: usize>(
+    terms: &[Term<T>],
+    p0: usize,
+    kc: usize,
+    j0: usize,
+    nc: usize,
+    panels: std::ops::Range<usize>,
+    out: *mut T,
+) {
+    let full = panels.start..panels.end.min(nc / NR).max(panels.start);
+    for p in 0..kc {
+        // Both closures are only called with a full panel q (q in `full`).
+        let row = |t: &Term<T>, q: usize| {
+            // SAFETY: row p0 + p, columns j0 + q NR .. + NR of a full panel q lie inside every
+            // term (caller's contract); the terms are not written during the call.
+            unsafe { &*(t.at(p0 + p, j0 + q * NR) as *const [T; NR]) }
+        };
+        let dst = |q: usize| {
+            // SAFETY: row p of panel q has NR slots in `out` (caller's contract), and each call
+            // hands out a different row or panel, used before the next call.
+            unsafe { &mut *(out.add(q * NR * kc + p * NR) as *mut [T; NR]) }
+        };
+        match terms {
+            [t0] => {
+                let c = t0.coef;
+                for q in full.clone() {
+                    let (x, d) = (row(t0, q), dst(q));
+                    for j in 0..NR {
+                        d[j] = c * x[j];
+                    }
+                }
+            }
+            [t0, t1, rest @ ..] => {
+                let (ca, cb) = (t0.coef, t1.coef);
+                for q in full.clone() {
+                    let (x, y, d) = (row(t0, q), row(t1, q), dst(q));
+                    for j in 0..NR {
+                        d[j] = ca * x[j] + cb * y[j];
+                    }
+                    for t in rest {
+                        let (c, z) = (t.coef, row(t, q));
+                        for j in 0..NR {
+                            d[j] += c * z[j];
+                        }
+                    }
+                }
+            }
+            [] => {
+                for q in full.clone() {
+                    dst(q).fill(T::ZERO);
+                }
+            }
+        }
+        for q in full.end..panels.end {
+            let c0 = q * NR;
+            let cols = NR.min(nc - c0);
+            // SAFETY: row p0 + p, columns j0 + c0 .. + cols are inside every term; row p of
+            // panel q has NR >= cols slots.
+            unsafe {
+                let dst = out.add(q * NR * kc + p * NR);
+                combine_contiguous(terms, |t| t.at(p0 + p, j0 + c0), cols, dst);
+                std::ptr::write_bytes(dst.add(cols), 0, NR - cols);
+            }
+        }
+    }
+}
+
 /// Packs rows `p0 .. p0 + kc`, columns `j0 .. j0 + nc` of `sum_l c_l B_l` into micro-panels of
 /// `nr` columns: panel `q` holds, for each `p < kc`, the `nr` values of columns `q * nr ..`;
 /// columns past `nc` are zero. Only panels `panels.start .. panels.end` are written.
@@ -198,6 +273,17 @@ unsafe fn pack_b<T: Element>(
 ) {
     let row_unit = terms.iter().all(|t| t.cs == 1);
     let col_unit = terms.iter().all(|t| t.rs == 1);
+    if row_unit {
+        // SAFETY: forwarded contract.
+        unsafe {
+            match nr {
+                32 => return pack_b_rows::<T, 32>(terms, p0, kc, j0, nc, panels, out),
+                16 => return pack_b_rows::<T, 16>(terms, p0, kc, j0, nc, panels, out),
+                8 => return pack_b_rows::<T, 8>(terms, p0, kc, j0, nc, panels, out),
+                _ => {}
+            }
+        }
+    }
     if row_unit || !col_unit {
         // Row by row across all panels, so each source row is one contiguous read (one page,
         // hardware-prefetched) however large the row stride.

@@ -168,8 +168,8 @@ simd_kernel!(
     f64,
     "avx512f",
     lanes = 8,
-    mr = 8,
-    nv = 3,
+    mr = 12,
+    nv = 2,
     _mm512_setzero_pd,
     _mm512_loadu_pd,
     _mm512_storeu_pd,
@@ -183,8 +183,8 @@ simd_kernel!(
     f32,
     "avx512f",
     lanes = 16,
-    mr = 8,
-    nv = 3,
+    mr = 12,
+    nv = 2,
     _mm512_setzero_ps,
     _mm512_loadu_ps,
     _mm512_storeu_ps,
@@ -228,8 +228,8 @@ simd_kernel!(
 pub(super) fn kernel_f64(isa: Isa) -> UKernel<f64> {
     match isa {
         Isa::Avx512 => UKernel {
-            mr: 8,
-            nr: 24,
+            mr: 12,
+            nr: 16,
             isa,
             f: avx512_f64,
         },
@@ -246,8 +246,8 @@ pub(super) fn kernel_f64(isa: Isa) -> UKernel<f64> {
 pub(super) fn kernel_f32(isa: Isa) -> UKernel<f32> {
     match isa {
         Isa::Avx512 => UKernel {
-            mr: 8,
-            nr: 48,
+            mr: 12,
+            nr: 32,
             isa,
             f: avx512_f32,
         },

@@ -1,0 +1,443 @@
+//! Where the time of a fast product goes, and a cost model that predicts it.
+//!
+//! ```sh
+//! OPENBLAS_CORETYPE=SkylakeX cargo bench --features openblas,profile --bench profile
+//! STRASS_BENCH_SIZES=2048 STRASS_BENCH_DTYPES=f32 cargo bench --features openblas,profile --bench profile
+//! ```
+//!
+//! For each dtype and size it runs, interleaved (A B C A B C ...), OpenBLAS, strass's packed GEMM alone and the recursion with 1, 2 and 3 levels of Strassen and
+//! of Winograd's variant, on one thread. The kernel's timed phases (`strass::kernel::profile`,
+//! feature `profile`) split each product's time per recursion depth into leaf products, operand
+//! sums, scatters, zeroing and peeled fringes, and the packed GEMM's time into packing A,
+//! packing B and micro-kernels.
+//!
+//! The cost model predicts each configuration's time from two calibrations measured first in the
+//! same process: the packed GEMM's rate `R(b)` on `b x b x b` products at every leaf size, and
+//! the memory bandwidth `BW` of a streaming sum (`z = x + y` over arrays larger than the caches).
+//! A level's operand sums, scatters and zeroing are bytes moved at `BW`; a leaf product costs
+//! `2 b^3 / R(b)` plus its extra operand terms read while packing and its extra outputs written,
+//! at `BW`. The tables put prediction beside measurement.
+//!
+//! Knobs: `STRASS_BENCH_SIZES` (default `4096,8192`), `STRASS_BENCH_DTYPES` (default `f32,f64`),
+//! `STRASS_BENCH_REPS` (default 3, 2 above 4e11 flops), `STRASS_BENCH_WARMUP` (default 1),
+//! `STRASS_BENCH_LEVELS` (default `1,2,3`), `STRASS_BENCH_OUT`. A full default run writes
+//! `bench-results/profile.md`; any override writes to `target/bench-results-quick/`.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::fmt::Write as _;
+use std::time::Instant;
+use strass::kernel::profile::{self, Entry, Phase};
+use strass::machine::Machine;
+use strass::plan::{Dest, Plan};
+use strass::scheme::Scheme;
+use strass::tune::measure::{gemm_flops, median, random_matrix, ResidualCheck};
+use strass::{Element, Engine, MatMut, MatRef};
+
+/// One configuration of the product.
+struct Config {
+    name: String,
+    engine: Option<Engine>,
+    levels: usize,
+}
+
+/// One timed run: wall seconds and the phase counters.
+struct Sample {
+    wall: f64,
+    phases: Vec<Entry>,
+}
+
+/// The calibration the model uses.
+struct Calib {
+    /// `(b, flops per second)` of the packed GEMM on `b x b x b`.
+    rates: Vec<(usize, f64)>,
+    /// Bytes per second of a streaming sum.
+    bw: f64,
+}
+
+impl Calib {
+    fn rate(&self, b: usize) -> f64 {
+        self.rates
+            .iter()
+            .min_by_key(|(x, _)| x.abs_diff(b))
+            .map_or(f64::NAN, |r| r.1)
+    }
+}
+
+/// The model's components for one configuration (seconds).
+#[derive(Default, Clone, Copy)]
+struct Predicted {
+    /// Leaf products at their measured rate (flops only).
+    flops: f64,
+    /// Extra operand terms and outputs of the leaf products (bytes at BW).
+    product_extra: f64,
+    /// Operand sums, scatters and zeroing of the upper levels (bytes at BW).
+    additions: f64,
+}
+
+impl Predicted {
+    fn total(&self) -> f64 {
+        self.flops + self.product_extra + self.additions
+    }
+}
+
+/// Predicts an `n^3` product with `levels` levels of `plan` (square blocks, `n` divisible).
+fn predict(plan: &Plan, n: usize, levels: usize, size: usize, c: &Calib) -> Predicted {
+    let mut p = Predicted::default();
+    node(plan, n, levels, true, size, c, &mut p);
+    p
+}
+
+fn node(plan: &Plan, n: usize, levels: usize, ow: bool, size: usize, c: &Calib, p: &mut Predicted) {
+    if levels == 0 {
+        p.flops += gemm_flops(n, n, n) / c.rate(n);
+        return;
+    }
+    let d = plan.data();
+    let b = n / plan.dims().0;
+    let block = (b * b * size) as f64;
+    let sched = plan.schedule(ow);
+    p.additions += sched.zero_blocks.len() as f64 * block / c.bw;
+    if levels == 1 {
+        for step in &sched.steps {
+            let r = step.product;
+            let extra_in = (d.a_terms[r].len() - 1 + d.b_terms[r].len() - 1) as f64;
+            // Every further output is read and written once (written only when fresh).
+            let extra_out: f64 = d.c_terms[r]
+                .iter()
+                .skip(1)
+                .map(|t| {
+                    let fresh = step.scatter.iter().any(|s| s.block == t.block && s.fresh)
+                        || matches!(step.dest, Dest::Block { block, fresh: true, .. } if block == t.block);
+                    if fresh {
+                        1.0
+                    } else {
+                        2.0
+                    }
+                })
+                .sum();
+            p.flops += gemm_flops(b, b, b) / c.rate(b);
+            p.product_extra += (extra_in + extra_out) * block / c.bw;
+        }
+        return;
+    }
+    for step in &sched.steps {
+        let r = step.product;
+        for t in [d.a_terms[r].len(), d.b_terms[r].len()] {
+            if t >= 2 {
+                p.additions += (t + 1) as f64 * block / c.bw;
+            }
+        }
+        for s in &step.scatter {
+            p.additions += if s.fresh { 2.0 } else { 3.0 } * block / c.bw;
+        }
+        let child_ow = match step.dest {
+            Dest::Block { fresh, .. } => fresh,
+            Dest::Temp => true,
+        };
+        node(plan, b, levels - 1, child_ow, size, c, p);
+    }
+}
+
+fn time<R>(f: impl FnOnce() -> R) -> (f64, R) {
+    let t = Instant::now();
+    let r = f();
+    (t.elapsed().as_secs_f64(), r)
+}
+
+fn mul<T: Element>(e: &Engine, a: &[T], b: &[T], c: &mut [T], n: usize) {
+    e.gemm(
+        T::ONE,
+        MatRef::row_major(a, n, n).expect("A"),
+        MatRef::row_major(b, n, n).expect("B"),
+        T::ZERO,
+        MatMut::row_major(c, n, n).expect("C"),
+    )
+    .expect("product");
+}
+
+fn openblas<T: Element>(a: &[T], b: &[T], c: &mut [T], n: usize) {
+    common::openblas_mul(1, a, b, c, n).expect("OpenBLAS");
+}
+
+/// Calibrates the model for `T`: the packed GEMM's rate at each size in `sizes`, and `BW`.
+fn calibrate<T: Element>(sizes: &[usize]) -> Calib {
+    let gemm = Engine::new().threads(1).max_levels(0);
+    let mut rates = Vec::new();
+    for &b in sizes {
+        let (x, y) = (random_matrix::<T>(b, b, 11), random_matrix::<T>(b, b, 12));
+        let mut z = vec![T::ZERO; b * b];
+        mul(&gemm, &x, &y, &mut z, b);
+        let reps = if b <= 1024 { 7 } else { 3 };
+        let t: Vec<f64> = (0..reps)
+            .map(|_| time(|| mul(&gemm, &x, &y, &mut z, b)).0)
+            .collect();
+        rates.push((b, gemm_flops(b, b, b) / median(&t)));
+    }
+    // Streaming sum over 3 x 256 MiB.
+    let len = (256 << 20) / std::mem::size_of::<T>();
+    let (x, y) = (vec![T::ONE; len], vec![T::ONE; len]);
+    let mut z = vec![T::ZERO; len];
+    let t: Vec<f64> = (0..4)
+        .map(|_| {
+            time(|| {
+                for ((z, &x), &y) in z.iter_mut().zip(&x).zip(&y) {
+                    *z = x + y;
+                }
+                std::hint::black_box(&z);
+            })
+            .0
+        })
+        .collect();
+    let bw = 3.0 * (len * std::mem::size_of::<T>()) as f64 / median(&t[1..]);
+    Calib { rates, bw }
+}
+
+fn phase_sum(s: &[Entry], phase: Phase, depth: Option<usize>) -> f64 {
+    s.iter()
+        .filter(|e| e.phase == phase && depth.is_none_or(|d| e.depth == d))
+        .map(|e| e.time.as_secs_f64())
+        .sum()
+}
+
+/// Results of one (dtype, size) cell, as markdown.
+fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut String) {
+    let strassen = Engine::new().threads(1);
+    let winograd = Scheme::shipped("winograd")
+        .and_then(|s| strassen.clone().with_scheme(&s).ok())
+        .expect("the shipped Winograd scheme");
+    let mut configs = Vec::new();
+    configs.push(Config {
+        name: "OpenBLAS".into(),
+        engine: None,
+        levels: 0,
+    });
+    configs.push(Config {
+        name: "packed GEMM".into(),
+        engine: Some(strassen.clone().max_levels(0)),
+        levels: 0,
+    });
+    for (label, base) in [("Strassen", &strassen), ("Winograd", &winograd)] {
+        for &l in levels {
+            if n >> l < 16 {
+                continue;
+            }
+            configs.push(Config {
+                name: format!("{label}, {l} level{}", if l == 1 { "" } else { "s" }),
+                engine: Some(base.clone().cutoff(n >> l).max_levels(l)),
+                levels: l,
+            });
+        }
+    }
+    configs.push(Config {
+        name: "default engine".into(),
+        levels: strassen.levels_for::<T>(n, n, n),
+        engine: Some(strassen.clone()),
+    });
+
+    let leaf_sizes: Vec<usize> = (0..=levels.iter().copied().max().unwrap_or(0))
+        .map(|l| n >> l)
+        .filter(|&b| b >= 16)
+        .collect();
+    let calib = calibrate::<T>(&leaf_sizes);
+    let _ = writeln!(
+        calib_md,
+        "| {} | {n} | {} | {:.1} |",
+        T::DTYPE,
+        calib
+            .rates
+            .iter()
+            .map(|(b, r)| format!("{b}: {:.1}", r / 1e9))
+            .collect::<Vec<_>>()
+            .join(", "),
+        calib.bw / 1e9
+    );
+
+    let (a, b) = (random_matrix::<T>(n, n, 1), random_matrix::<T>(n, n, 2));
+    let mut c = vec![T::ZERO; n * n];
+    let check = ResidualCheck::new(&a, &b, n, n, n, 3);
+    let flops = gemm_flops(n, n, n);
+    let reps = common::env_num("STRASS_BENCH_REPS", if flops > 4e11 { 2 } else { 3 });
+    let warmup = common::env_num("STRASS_BENCH_WARMUP", 1);
+    let mut samples: Vec<Vec<Sample>> = configs.iter().map(|_| Vec::new()).collect();
+    let mut errors = vec![f64::NAN; configs.len()];
+    for round in 0..warmup + reps {
+        for (i, cfg) in configs.iter().enumerate() {
+            profile::reset();
+            let (wall, ()) = time(|| match &cfg.engine {
+                Some(e) => mul(e, &a, &b, &mut c, n),
+                None => openblas(&a, &b, &mut c, n),
+            });
+            let phases = profile::snapshot();
+            if round == 0 {
+                errors[i] = check.error(&c);
+            }
+            if round >= warmup {
+                samples[i].push(Sample { wall, phases });
+            }
+        }
+    }
+    let med = |s: &[Sample]| median(&s.iter().map(|x| x.wall).collect::<Vec<_>>());
+    let base = med(&samples[0]);
+    let base_name = &configs[0].name;
+    let _ = writeln!(md, "\n### {} {n}^3, 1 thread\n", T::DTYPE);
+    let _ = writeln!(
+        md,
+        "| configuration | levels | median s | vs {base_name} | predicted s | model error | rel. error |"
+    );
+    let _ = writeln!(md, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut breakdown = String::new();
+    let _ = writeln!(
+        breakdown,
+        "\n| {} {n}^3 | leaf products | operand sums | scatters | zeroing | fringes | unaccounted | pack A | pack B | micro-kernels |",
+        T::DTYPE
+    );
+    let _ = writeln!(
+        breakdown,
+        "| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: |"
+    );
+    for (i, cfg) in configs.iter().enumerate() {
+        let m = med(&samples[i]);
+        let pred = cfg.engine.as_ref().map(|e| {
+            let size = std::mem::size_of::<T>();
+            predict(e.plan(), n, cfg.levels, size, &calib)
+        });
+        let (p_s, p_err) = pred.map_or(("-".into(), "-".into()), |p| {
+            (
+                common::secs(p.total()),
+                format!("{:+.1}%", 100.0 * (p.total() - m) / m),
+            )
+        });
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.3}x | {p_s} | {p_err} | {:.2e} |",
+            cfg.name,
+            cfg.levels,
+            common::secs(m),
+            base / m,
+            errors[i]
+        );
+        if cfg.engine.is_none() {
+            continue;
+        }
+        // The breakdown of the median sample (the faster one of two).
+        let s = samples[i]
+            .iter()
+            .min_by(|x, y| (x.wall - m).abs().total_cmp(&(y.wall - m).abs()))
+            .expect("a sample");
+        let per_depth = |phase: Phase| -> String {
+            let mut parts = Vec::new();
+            for d in 0..profile::MAX_DEPTH {
+                let t = phase_sum(&s.phases, phase, Some(d));
+                if t > 0.0 {
+                    parts.push(format!("d{d} {:.3} ({:.0}%)", t, 100.0 * t / s.wall));
+                }
+            }
+            if parts.is_empty() {
+                "-".into()
+            } else {
+                parts.join(", ")
+            }
+        };
+        // The recursion's phases (disjoint); the packed GEMM's nest inside them.
+        let top: f64 = profile::PHASES[..6]
+            .iter()
+            .map(|&ph| phase_sum(&s.phases, ph, None))
+            .sum();
+        let leafish = format!(
+            "{}{}",
+            per_depth(Phase::Leaf).replace('-', ""),
+            per_depth(Phase::Product).replace('-', "")
+        );
+        let pct = |ph: Phase| {
+            let t = phase_sum(&s.phases, ph, None);
+            format!("{:.3} ({:.0}%)", t, 100.0 * t / s.wall)
+        };
+        let _ = writeln!(
+            breakdown,
+            "| {} ({} s) | {} | {} | {} | {} | {} | {:.3} ({:.0}%) | {} | {} | {} |",
+            cfg.name,
+            common::secs(s.wall),
+            leafish,
+            per_depth(Phase::Operands),
+            per_depth(Phase::Scatter),
+            per_depth(Phase::Zero),
+            per_depth(Phase::Fringe),
+            s.wall - top,
+            100.0 * (s.wall - top) / s.wall,
+            pct(Phase::PackA),
+            pct(Phase::PackB),
+            pct(Phase::Micro),
+        );
+        if let Some(p) = pred {
+            let _ = writeln!(
+                breakdown,
+                "| model: {} | {:.3} + {:.3} extra terms | {:.3} (all additions) | | | | | | | |",
+                cfg.name, p.flops, p.product_extra, p.additions
+            );
+        }
+    }
+    md.push_str(&breakdown);
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let (sizes, default_sizes) = common::sizes(&[4096, 8192]);
+    let dtypes: Vec<String> = std::env::var("STRASS_BENCH_DTYPES")
+        .unwrap_or_else(|_| "f32,f64".into())
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect();
+    let levels = common::env_list("STRASS_BENCH_LEVELS").unwrap_or_else(|| vec![1, 2, 3]);
+    let full = default_sizes
+        && std::env::var_os("STRASS_BENCH_DTYPES").is_none()
+        && std::env::var_os("STRASS_BENCH_REPS").is_none()
+        && std::env::var_os("STRASS_BENCH_LEVELS").is_none();
+    let machine = Machine::detect();
+    let load_start = common::loadavg();
+    let t0 = Instant::now();
+    let mut md = String::new();
+    let mut calib_md = String::from(
+        "| dtype | size | packed GEMM GFLOP/s at leaf size b | streaming sum GB/s |\n| --- | ---: | --- | ---: |\n",
+    );
+    for &n in &sizes {
+        for d in &dtypes {
+            match d.as_str() {
+                "f32" => cell::<f32>(n, &levels, &mut md, &mut calib_md),
+                "f64" => cell::<f64>(n, &levels, &mut md, &mut calib_md),
+                other => panic!("STRASS_BENCH_DTYPES: unknown dtype `{other}`"),
+            }
+            eprint!("{md}");
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "# Time breakdown and cost model\n");
+    let _ = writeln!(
+        out,
+        "Command: `{}`. Run took {:.0} s; load average {load_start} \
+         at the start, {} at the end. One thread; medians of interleaved runs.\n",
+        common::command_line("profile")
+            .replace("--features openblas", "--features openblas,profile"),
+        t0.elapsed().as_secs_f64(),
+        common::loadavg()
+    );
+    out.push_str(&machine.to_markdown());
+    let _ = writeln!(
+        out,
+        "\n## Calibration (measured first, same process)\n\n{calib_md}"
+    );
+    let _ = writeln!(
+        out,
+        "## Measured and predicted\n\nPhase columns: seconds at each recursion depth `d` (share of \
+         the wall time). Leaf products are the whole packed GEMM calls (packing included); \
+         operand sums, scatters and zeroing are the explicit passes of the upper levels; fringes \
+         the peeled remainders. Pack A / pack B / micro-kernels split the packed GEMM's time over \
+         all its calls. The model rows give the predicted flop time of the leaf products, the \
+         predicted cost of their extra terms, and of all explicit additions.\n{md}"
+    );
+    let dir = common::out_dir(full);
+    common::write(&dir.join("profile.md"), &out);
+}
