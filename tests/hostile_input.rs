@@ -462,6 +462,14 @@ fn duplicate_json_keys_are_refused() {
     assert_ne!(dup, text);
     let e = Scheme::from_json_str(&dup, Path::new("d.json")).unwrap_err();
     assert!(e.to_string().contains("duplicate key"), "{e}");
+    // The same through `Deserialize` (which used to go through `serde_json::Value`: last wins),
+    // and inside a coefficient matrix.
+    let e = serde_json::from_str::<Scheme>(&dup).unwrap_err();
+    assert!(e.to_string().contains("duplicate key"), "{e}");
+    let nested = text.replacen("[1, 0, 0, 1]", "[{\"a\": 1, \"a\": 2}, 0, 0, 1]", 1);
+    assert_ne!(nested, text);
+    let e = Scheme::from_json_str(&nested, Path::new("d.json")).unwrap_err();
+    assert!(e.to_string().contains("duplicate key"), "{e}");
     let f = TuneFile::new(tune::this_machine().clone());
     let t =
         serde_json::to_string(&f)

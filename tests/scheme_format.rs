@@ -308,3 +308,74 @@ fn unreadable_file() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Strassen's file edited by `f`, written with its fields in reverse sorted order: `w`, `v`,
+/// `u` and `rank` before `n`, `m` and `k` (strass writes the dimensions first, and the
+/// streaming reader checks rows against them as it reads when it can).
+fn reversed(f: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(STRASSEN).unwrap();
+    f(&mut v);
+    let fields: Vec<String> = v
+        .as_object()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|(k, x)| format!("{}: {x}", serde_json::Value::String(k.clone())))
+        .collect();
+    assert!(fields[0].starts_with("\"w\""), "{}", fields[0]);
+    format!("{{{}}}", fields.join(", "))
+}
+
+#[test]
+fn the_order_of_the_fields_changes_neither_the_scheme_nor_the_error() {
+    assert_eq!(load(&reversed(|_| {})).unwrap(), load(STRASSEN).unwrap());
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(Edit, FieldProblem, &str); 6] = [
+        (
+            |v| v["u"][3] = serde_json::json!([0, 0, 1]),
+            FieldProblem::RowLength,
+            "u[3]",
+        ),
+        (
+            |v| v["w"][1][2] = serde_json::json!(0.5),
+            FieldProblem::Fractional,
+            "w[1][2]",
+        ),
+        // The row count is checked before the rows, the row length before the coefficients.
+        (
+            |v| {
+                v["v"][2][0] = serde_json::json!("x");
+                v["v"].as_array_mut().unwrap().pop();
+            },
+            FieldProblem::RowCount,
+            "v",
+        ),
+        (
+            |v| v["u"][1] = serde_json::json!([0.5, 0, 0]),
+            FieldProblem::RowLength,
+            "u[1]",
+        ),
+        // A problem with a dimension comes before any problem with a matrix.
+        (
+            |v| {
+                v["u"][0] = serde_json::json!(7);
+                v["m"] = serde_json::json!(0);
+            },
+            FieldProblem::Zero,
+            "m",
+        ),
+        (
+            |v| {
+                v["u"][0][0] = serde_json::json!(1.5);
+                v["format"] = serde_json::json!("strass-scheme/2");
+            },
+            FieldProblem::UnknownFormat,
+            "format",
+        ),
+    ];
+    for (edit, kind, field) in cases {
+        let a = assert_field(&edited(edit), kind, field);
+        let b = assert_field(&reversed(edit), kind, field);
+        assert_eq!(a, b);
+    }
+}

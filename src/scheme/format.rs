@@ -4,8 +4,18 @@
 //! This file depends only on `std`, `serde` and `serde_json`: `build.rs` includes it with `#[path]` so the
 //! build checks shipped schemes with exactly the loader the library uses ([`super::Scheme::load`]
 //! wraps [`parse`] and adds the file name to every error).
+//!
+//! The parser streams: serde visitors read the document once, checking each coefficient as it
+//! is read and keeping nothing but the coefficient matrices (no `serde_json::Value` of the whole
+//! file, which costs about 21 times the file's size). Every problem found on the way is kept
+//! until the whole object is read, so the error reported does not depend on the order of the
+//! fields in the file: malformed JSON (including a duplicate key anywhere) first, then `format`,
+//! unknown fields, `name`, the dimensions, `u`, `v`, `w` and the verification cost.
 
-use serde_json::{Map, Value};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+use std::cell::Cell;
+use std::collections::HashSet;
 
 /// The format tag every scheme file carries.
 pub const FORMAT: &str = "strass-scheme/1";
@@ -123,10 +133,8 @@ fn err(field: impl Into<String>, kind: FieldProblem, problem: impl Into<String>)
     }
 }
 
-fn get_dim(obj: &Map<String, Value>, key: &str) -> Result<usize, FieldError> {
-    let v = obj
-        .get(key)
-        .ok_or_else(|| err(key, FieldProblem::Missing, "missing"))?;
+fn get_dim(v: Option<&Value>, key: &str) -> Result<usize, FieldError> {
+    let v = v.ok_or_else(|| err(key, FieldProblem::Missing, "missing"))?;
     let x = v.as_u64().ok_or_else(|| {
         err(
             key,
@@ -147,110 +155,80 @@ fn get_dim(obj: &Map<String, Value>, key: &str) -> Result<usize, FieldError> {
     Ok(x as usize)
 }
 
-/// Converts one JSON value to a coefficient, refusing fractions, floats, non-numbers and values
-/// beyond [`MAX_COEFF`].
-pub fn coefficient(name: &str, x: &Value) -> Result<i64, FieldError> {
-    let num = match x {
-        Value::Number(num) => num,
-        other => {
-            return Err(err(
-                name,
-                FieldProblem::NotInteger,
-                format!("expected an integer, found {other}"),
-            ))
-        }
-    };
-    let c = if let Some(c) = num.as_i64() {
-        c
-    } else if num.is_u64() {
-        return Err(err(
-            name,
-            FieldProblem::CoefficientTooLarge,
-            format!("coefficient {num} is absurdly large (limit {MAX_COEFF})"),
-        ));
-    } else {
-        let f = num.as_f64().unwrap_or(f64::NAN);
-        return Err(if !f.is_finite() || f.abs() > MAX_COEFF as f64 {
-            err(
-                name,
-                FieldProblem::CoefficientTooLarge,
-                format!("coefficient {num} is absurdly large (limit {MAX_COEFF})"),
-            )
-        } else if f.fract() != 0.0 {
-            err(
-                name,
-                FieldProblem::Fractional,
-                format!("fractional coefficient {num}; schemes have integer coefficients"),
-            )
-        } else {
-            err(
-                name,
-                FieldProblem::NotInteger,
-                format!("coefficient {num} is written as a float; write it as an integer"),
-            )
-        });
-    };
+/// What is wrong with one coefficient: its class and a message (the field is added by the
+/// caller, which knows the row and column).
+type CoefficientProblem = (FieldProblem, String);
+
+fn too_large(num: impl std::fmt::Display) -> CoefficientProblem {
+    (
+        FieldProblem::CoefficientTooLarge,
+        format!("coefficient {num} is absurdly large (limit {MAX_COEFF})"),
+    )
+}
+
+/// An integer coefficient, refused beyond [`MAX_COEFF`].
+fn integer_coefficient(c: i64) -> Result<i64, CoefficientProblem> {
     if c.unsigned_abs() > MAX_COEFF as u64 {
-        return Err(err(
-            name,
-            FieldProblem::CoefficientTooLarge,
-            format!("coefficient {c} is absurdly large (limit {MAX_COEFF})"),
-        ));
+        return Err(too_large(c));
     }
     Ok(c)
 }
 
-fn get_matrix(
-    obj: &Map<String, Value>,
-    key: &str,
-    rows: usize,
-    cols: usize,
-) -> Result<Vec<Vec<i64>>, FieldError> {
-    let v = obj
-        .get(key)
-        .ok_or_else(|| err(key, FieldProblem::Missing, "missing"))?;
-    let arr = v
-        .as_array()
-        .ok_or_else(|| err(key, FieldProblem::WrongType, "expected an array of rows"))?;
-    if arr.len() != rows {
-        return Err(err(
-            key,
-            FieldProblem::RowCount,
-            format!("expected {rows} rows, found {}", arr.len()),
-        ));
+/// Why a number written as a float (`0.5`, `1.0`, `1e30`) is not a coefficient.
+fn float_coefficient(num: &Number) -> CoefficientProblem {
+    let f = num.as_f64().unwrap_or(f64::NAN);
+    if !f.is_finite() || f.abs() > MAX_COEFF as f64 {
+        too_large(num)
+    } else if f.fract() != 0.0 {
+        (
+            FieldProblem::Fractional,
+            format!("fractional coefficient {num}; schemes have integer coefficients"),
+        )
+    } else {
+        (
+            FieldProblem::NotInteger,
+            format!("coefficient {num} is written as a float; write it as an integer"),
+        )
     }
-    let mut out = Vec::with_capacity(rows);
-    for (i, row) in arr.iter().enumerate() {
-        let row = row.as_array().ok_or_else(|| {
-            err(
-                format!("{key}[{i}]"),
-                FieldProblem::WrongType,
-                "expected an array of integers",
-            )
-        })?;
-        if row.len() != cols {
-            return Err(err(
-                format!("{key}[{i}]"),
-                FieldProblem::RowLength,
-                format!("expected {cols} coefficients, found {}", row.len()),
-            ));
-        }
-        let r = row
-            .iter()
-            .enumerate()
-            .map(|(j, x)| coefficient(&format!("{key}[{i}][{j}]"), x))
-            .collect::<Result<Vec<i64>, _>>()?;
-        out.push(r);
-    }
-    Ok(out)
+}
+
+fn not_a_number(other: &Value) -> CoefficientProblem {
+    (
+        FieldProblem::NotInteger,
+        format!("expected an integer, found {other}"),
+    )
+}
+
+/// Converts one JSON value to a coefficient, refusing fractions, floats, non-numbers and values
+/// beyond [`MAX_COEFF`].
+pub fn coefficient(name: &str, x: &Value) -> Result<i64, FieldError> {
+    let c = match x {
+        Value::Number(num) => match num.as_i64() {
+            Some(c) => integer_coefficient(c),
+            None if num.is_u64() => Err(too_large(num)),
+            None => Err(float_coefficient(num)),
+        },
+        other => Err(not_a_number(other)),
+    };
+    c.map_err(|(kind, problem)| err(name, kind, problem))
 }
 
 /// Parses `strass-scheme/1` JSON text. Checks the format tag, every field's type, the shapes of
 /// U, V, W against m, k, n, rank, and every coefficient; does not check validity (see
-/// [`super::brent::check`]).
+/// [`super::brent::check`]). Memory: the coefficient matrices plus a small constant.
 pub fn parse(text: &str) -> Result<Parsed, ParseError> {
-    let value = parse_json_strict(text).map_err(ParseError::Json)?;
-    parse_value(&value).map_err(ParseError::Field)
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = parse_from(&mut de).and_then(|parsed| de.end().map(|()| parsed));
+    read.map_err(|e| ParseError::Json(e.to_string()))?
+        .map_err(ParseError::Field)
+}
+
+/// Reads a scheme from any serde deserializer in one streaming pass (what [`parse`] and
+/// `Scheme`'s `Deserialize` use). The outer error is the deserializer's (malformed input, or a
+/// duplicate key anywhere in the document); the inner one a problem with a field, decided once
+/// the whole object is read, with the same precedence as [`parse`].
+pub fn parse_from<'de, D: Deserializer<'de>>(d: D) -> Result<Result<Parsed, FieldError>, D::Error> {
+    d.deserialize_any(SchemeVisitor)
 }
 
 /// Parses JSON text like `serde_json::from_str::<Value>`, but refuses an object with a
@@ -377,66 +355,588 @@ fn check_cost(cost: u64) -> Result<(), FieldError> {
 
 /// [`parse`] on an already parsed JSON value.
 pub fn parse_value(value: &Value) -> Result<Parsed, FieldError> {
-    let obj = value.as_object().ok_or_else(|| {
-        err(
-            "<root>",
-            FieldProblem::NotAnObject,
-            "expected a JSON object",
-        )
-    })?;
-    match obj.get("format") {
-        None => return Err(err("format", FieldProblem::Missing, "missing")),
-        Some(Value::String(s)) if s == FORMAT => {}
-        Some(other) => {
-            return Err(err(
-                "format",
-                FieldProblem::UnknownFormat,
-                format!("unknown format {other}, expected \"{FORMAT}\""),
-            ))
+    // A `Value` has no duplicate keys and any shape is accepted, so the deserializer itself
+    // cannot fail; should it, that is reported as a problem with the document.
+    parse_from(value).unwrap_or_else(|e| Err(err("<root>", FieldProblem::WrongType, e.to_string())))
+}
+
+// ---- The streaming reader ----
+
+/// Most JSON values of a wrongly typed field that its error message shows; the rest of a larger
+/// array or object is read (and checked for duplicate keys) but shown as `"..."`.
+const PREVIEW_NODES: usize = 32;
+
+/// Most rows or coefficients reserved before they are read; beyond this a matrix or row grows as
+/// it is read, so a short file that declares large dimensions cannot make the reader reserve much.
+const RESERVE_LIMIT: usize = 1 << 16;
+
+const DIMS: [&str; 4] = ["m", "k", "n", "rank"];
+
+fn duplicate_key<E: de::Error>(key: &str) -> E {
+    E::custom(format!("duplicate key `{key}`"))
+}
+
+/// Generates the `Visitor` methods for every JSON value but an array: each consumes the value
+/// (an object is checked for duplicate keys) and returns `$out`.
+macro_rules! not_an_array {
+    ($de:lifetime, $out:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($out)
         }
-    }
-    if let Some(key) = obj.keys().find(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
-        return Err(err(
-            key.as_str(),
-            FieldProblem::UnknownField,
-            format!(
-                "unknown field (the format has {}; put extra information in `provenance`)",
-                KNOWN_FIELDS.join(", ")
-            ),
-        ));
-    }
-    let name = match obj.get("name") {
-        None => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            return Err(err(
-                "name",
-                FieldProblem::WrongType,
-                format!("expected a string, found {other}"),
-            ))
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_map<A: MapAccess<$de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            SkipVisitor.visit_map(map)?;
+            Ok($out)
         }
     };
-    let m = get_dim(obj, "m")?;
-    let k = get_dim(obj, "k")?;
-    let n = get_dim(obj, "n")?;
-    let rank = get_dim(obj, "rank")?;
-    check_tensor(m, k, n)?;
-    let u = get_matrix(obj, "u", rank, m * k)?;
-    let v = get_matrix(obj, "v", rank, k * n)?;
-    let w = get_matrix(obj, "w", m * n, rank)?;
-    check_cost(verify_cost((m, k, n), &u, &v, &w))?;
-    let provenance = obj.get("provenance").cloned().unwrap_or(Value::Null);
-    Ok(Parsed {
-        name,
-        m,
-        k,
-        n,
-        rank,
-        u,
-        v,
-        w,
-        provenance,
-    })
+}
+
+/// Any JSON value, read and dropped; no object in it may repeat a key.
+struct Skipped;
+
+impl<'de> serde::Deserialize<'de> for Skipped {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> Visitor<'de> for SkipVisitor {
+    type Value = Skipped;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skipped, A::Error> {
+        while seq.next_element::<Skipped>()?.is_some() {}
+        Ok(Skipped)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skipped, A::Error> {
+        let mut keys = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if keys.contains(&key) {
+                return Err(duplicate_key(&key));
+            }
+            map.next_value::<Skipped>()?;
+            keys.insert(key);
+        }
+        Ok(Skipped)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_unit<E>(self) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+}
+
+/// A JSON value kept for an error message: at most [`PREVIEW_NODES`] values of it (see
+/// [`PreviewSeed`]); a small value is kept whole.
+struct Preview(Value);
+
+impl<'de> serde::Deserialize<'de> for Preview {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let budget = Cell::new(PREVIEW_NODES);
+        Ok(Preview(
+            PreviewSeed(&budget).deserialize(d)?.unwrap_or_default(),
+        ))
+    }
+}
+
+/// One value of a [`Preview`], drawing on a shared budget of values: `None` (the value read and
+/// dropped) once the budget is spent.
+struct PreviewSeed<'a>(&'a Cell<usize>);
+
+impl<'de> DeserializeSeed<'de> for PreviewSeed<'_> {
+    type Value = Option<Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
+        match self.0.get() {
+            0 => d.deserialize_any(SkipVisitor).map(|_| None),
+            left => {
+                self.0.set(left - 1);
+                d.deserialize_any(PreviewVisitor(self.0)).map(Some)
+            }
+        }
+    }
+}
+
+struct PreviewVisitor<'a>(&'a Cell<usize>);
+
+/// Marks where a [`Preview`] left values out.
+const CUT: &str = "...";
+
+impl<'de> Visitor<'de> for PreviewVisitor<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, x: bool) -> Result<Value, E> {
+        StrictVisitor.visit_bool(x)
+    }
+    fn visit_i64<E: de::Error>(self, x: i64) -> Result<Value, E> {
+        StrictVisitor.visit_i64(x)
+    }
+    fn visit_u64<E: de::Error>(self, x: u64) -> Result<Value, E> {
+        StrictVisitor.visit_u64(x)
+    }
+    fn visit_f64<E: de::Error>(self, x: f64) -> Result<Value, E> {
+        StrictVisitor.visit_f64(x)
+    }
+    fn visit_str<E: de::Error>(self, x: &str) -> Result<Value, E> {
+        StrictVisitor.visit_str(x)
+    }
+    fn visit_string<E: de::Error>(self, x: String) -> Result<Value, E> {
+        StrictVisitor.visit_string(x)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        StrictVisitor.visit_unit()
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let (mut out, mut cut) = (Vec::new(), false);
+        while let Some(v) = seq.next_element_seed(PreviewSeed(self.0))? {
+            match v {
+                Some(v) => out.push(v),
+                None => cut = true,
+            }
+        }
+        if cut {
+            out.push(Value::String(CUT.into()));
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let (mut out, mut dropped) = (Map::new(), HashSet::new());
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) || dropped.contains(&key) {
+                return Err(duplicate_key(&key));
+            }
+            match map.next_value_seed(PreviewSeed(self.0))? {
+                Some(v) => {
+                    out.insert(key, v);
+                }
+                None => {
+                    dropped.insert(key);
+                }
+            }
+        }
+        if !dropped.is_empty() {
+            out.entry(CUT).or_insert_with(|| Value::String(CUT.into()));
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// One coefficient as read: the value, or what is wrong with it.
+struct CoefficientVisitor;
+
+impl<'de> Visitor<'de> for CoefficientVisitor {
+    type Value = Result<i64, CoefficientProblem>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an integer")
+    }
+    fn visit_i64<E>(self, c: i64) -> Result<Self::Value, E> {
+        Ok(integer_coefficient(c))
+    }
+    fn visit_u64<E>(self, c: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(c).map_or_else(|_| Err(too_large(c)), integer_coefficient))
+    }
+    fn visit_f64<E>(self, x: f64) -> Result<Self::Value, E> {
+        // Like `Value`, a number that is not finite counts as `null`.
+        Ok(Err(match Number::from_f64(x) {
+            Some(num) => float_coefficient(&num),
+            None => not_a_number(&Value::Null),
+        }))
+    }
+    fn visit_bool<E>(self, x: bool) -> Result<Self::Value, E> {
+        Ok(Err(not_a_number(&Value::Bool(x))))
+    }
+    fn visit_str<E>(self, x: &str) -> Result<Self::Value, E> {
+        Ok(Err(not_a_number(&Value::String(x.to_owned()))))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Err(not_a_number(&Value::Null)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let budget = Cell::new(PREVIEW_NODES);
+        Ok(Err(not_a_number(&PreviewVisitor(&budget).visit_seq(seq)?)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let budget = Cell::new(PREVIEW_NODES);
+        Ok(Err(not_a_number(&PreviewVisitor(&budget).visit_map(map)?)))
+    }
+}
+
+struct CoefficientSeed;
+
+impl<'de> DeserializeSeed<'de> for CoefficientSeed {
+    type Value = Result<i64, CoefficientProblem>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(CoefficientVisitor)
+    }
+}
+
+/// Why a row of a coefficient matrix cannot be used (the first such row decides a matrix's
+/// error, after the row count).
+enum RowFault {
+    /// The row is not an array.
+    NotArray,
+    /// The row has this many coefficients, which is not the row length.
+    Length(usize),
+    /// The row has `len` elements and element `at` is not an acceptable coefficient.
+    Coefficient {
+        len: usize,
+        at: usize,
+        problem: CoefficientProblem,
+    },
+}
+
+/// Reads one row: its coefficients if every element is acceptable. With the row length known
+/// (`cols`), nothing past it is kept; `reserve` is the length expected.
+struct RowSeed {
+    cols: Option<usize>,
+    reserve: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for RowSeed {
+    type Value = Result<Vec<i64>, RowFault>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowSeed {
+    type Value = Result<Vec<i64>, RowFault>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of integers")
+    }
+    not_an_array!('de, Err(RowFault::NotArray));
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut coefs = Vec::with_capacity(self.reserve.min(RESERVE_LIMIT));
+        let (mut len, mut bad) = (0usize, None);
+        loop {
+            let keep = bad.is_none() && self.cols.is_none_or(|cols| len < cols);
+            if keep {
+                match seq.next_element_seed(CoefficientSeed)? {
+                    None => break,
+                    Some(Ok(c)) => coefs.push(c),
+                    Some(Err(problem)) => bad = Some((len, problem)),
+                }
+            } else if seq.next_element::<Skipped>()?.is_none() {
+                break;
+            }
+            len += 1;
+        }
+        Ok(match bad {
+            Some((at, problem)) => Err(RowFault::Coefficient { len, at, problem }),
+            None if len != coefs.len() => Err(RowFault::Length(len)),
+            None => {
+                coefs.shrink_to_fit();
+                Ok(coefs)
+            }
+        })
+    }
+}
+
+/// A coefficient matrix as read: its acceptable rows up to the first faulty one, the number of
+/// rows, and the first faulty row (whose error comes after a wrong row count).
+struct MatrixRead {
+    rows: Vec<Vec<i64>>,
+    count: usize,
+    fault: Option<(usize, RowFault)>,
+}
+
+/// Reads a coefficient matrix (`None`: the value is not an array). With its shape `(rows,
+/// cols)` known (the dimensions came first in the file, as they do in every file strass writes)
+/// it keeps nothing beyond the shape; without, it keeps every row until the first faulty one.
+struct MatrixSeed {
+    shape: Option<(usize, usize)>,
+}
+
+impl<'de> DeserializeSeed<'de> for MatrixSeed {
+    type Value = Option<MatrixRead>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MatrixSeed {
+    type Value = Option<MatrixRead>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of rows")
+    }
+    not_an_array!('de, None);
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let (nrows, cols) = (self.shape.map(|s| s.0), self.shape.map(|s| s.1));
+        let mut rows = Vec::with_capacity(nrows.unwrap_or(0).min(RESERVE_LIMIT));
+        let (mut count, mut fault) = (0usize, None);
+        let mut reserve = cols.unwrap_or(0);
+        loop {
+            let keep = fault.is_none() && nrows.is_none_or(|n| count < n);
+            if keep {
+                let Some(row) = seq.next_element_seed(RowSeed { cols, reserve })? else {
+                    break;
+                };
+                match row {
+                    // Every row of a scheme has at least one coefficient.
+                    Ok(r) if r.is_empty() || cols.is_some_and(|c| c != r.len()) => {
+                        fault = Some((count, RowFault::Length(r.len())));
+                    }
+                    Ok(r) => {
+                        reserve = r.len();
+                        rows.push(r);
+                    }
+                    Err(f) => fault = Some((count, f)),
+                }
+            } else if seq.next_element::<Skipped>()?.is_none() {
+                break;
+            }
+            count += 1;
+        }
+        rows.shrink_to_fit();
+        Ok(Some(MatrixRead { rows, count, fault }))
+    }
+}
+
+fn row_length(key: &str, i: usize, cols: usize, len: usize) -> FieldError {
+    err(
+        format!("{key}[{i}]"),
+        FieldProblem::RowLength,
+        format!("expected {cols} coefficients, found {len}"),
+    )
+}
+
+/// Checks a matrix as read against its shape, with the same precedence as a check of the whole
+/// matrix: not an array, row count, then the first row that is not an array, has the wrong
+/// length or holds an unacceptable coefficient.
+fn get_matrix(
+    read: Option<Option<MatrixRead>>,
+    key: &str,
+    nrows: usize,
+    cols: usize,
+) -> Result<Vec<Vec<i64>>, FieldError> {
+    let read = read.ok_or_else(|| err(key, FieldProblem::Missing, "missing"))?;
+    let read =
+        read.ok_or_else(|| err(key, FieldProblem::WrongType, "expected an array of rows"))?;
+    if read.count != nrows {
+        return Err(err(
+            key,
+            FieldProblem::RowCount,
+            format!("expected {nrows} rows, found {}", read.count),
+        ));
+    }
+    if let Some((i, r)) = read.rows.iter().enumerate().find(|(_, r)| r.len() != cols) {
+        return Err(row_length(key, i, cols, r.len()));
+    }
+    match read.fault {
+        None => Ok(read.rows),
+        Some((i, RowFault::NotArray)) => Err(err(
+            format!("{key}[{i}]"),
+            FieldProblem::WrongType,
+            "expected an array of integers",
+        )),
+        Some((i, RowFault::Length(len))) => Err(row_length(key, i, cols, len)),
+        Some((i, RowFault::Coefficient { len, .. })) if len != cols => {
+            Err(row_length(key, i, cols, len))
+        }
+        Some((i, RowFault::Coefficient { at, problem, .. })) => {
+            Err(err(format!("{key}[{i}][{at}]"), problem.0, problem.1))
+        }
+    }
+}
+
+/// The top-level fields as read; which problem is reported is decided by [`Fields::check`]
+/// once the whole object is read.
+#[derive(Default)]
+struct Fields {
+    format: Option<Value>,
+    name: Option<Value>,
+    dims: [Option<Value>; 4],
+    u: Option<Option<MatrixRead>>,
+    v: Option<Option<MatrixRead>>,
+    w: Option<Option<MatrixRead>>,
+    provenance: Option<Value>,
+    /// The first unknown key in sorted order.
+    unknown: Option<String>,
+}
+
+impl Fields {
+    /// `(m, k, n, rank)`, when all four are read and acceptable.
+    fn dims(&self) -> Option<(usize, usize, usize, usize)> {
+        let d = |i: usize| get_dim(self.dims[i].as_ref(), DIMS[i]).ok();
+        let (m, k, n, rank) = (d(0)?, d(1)?, d(2)?, d(3)?);
+        check_tensor(m, k, n).ok()?;
+        Some((m, k, n, rank))
+    }
+
+    /// How to read matrix `key`: against its shape when the dimensions are already read.
+    fn matrix_seed(&self, key: &str) -> MatrixSeed {
+        let shape = self.dims().map(|(m, k, n, rank)| match key {
+            "u" => (rank, m * k),
+            "v" => (rank, k * n),
+            _ => (m * n, rank),
+        });
+        MatrixSeed { shape }
+    }
+
+    fn check(self) -> Result<Parsed, FieldError> {
+        match &self.format {
+            None => return Err(err("format", FieldProblem::Missing, "missing")),
+            Some(Value::String(s)) if s == FORMAT => {}
+            Some(other) => {
+                return Err(err(
+                    "format",
+                    FieldProblem::UnknownFormat,
+                    format!("unknown format {other}, expected \"{FORMAT}\""),
+                ))
+            }
+        }
+        if let Some(key) = self.unknown {
+            return Err(err(
+                key,
+                FieldProblem::UnknownField,
+                format!(
+                    "unknown field (the format has {}; put extra information in `provenance`)",
+                    KNOWN_FIELDS.join(", ")
+                ),
+            ));
+        }
+        let name = match self.name {
+            None => None,
+            Some(Value::String(s)) => Some(s),
+            Some(other) => {
+                return Err(err(
+                    "name",
+                    FieldProblem::WrongType,
+                    format!("expected a string, found {other}"),
+                ))
+            }
+        };
+        let [m, k, n, rank] = DIMS;
+        let m = get_dim(self.dims[0].as_ref(), m)?;
+        let k = get_dim(self.dims[1].as_ref(), k)?;
+        let n = get_dim(self.dims[2].as_ref(), n)?;
+        let rank = get_dim(self.dims[3].as_ref(), rank)?;
+        check_tensor(m, k, n)?;
+        let u = get_matrix(self.u, "u", rank, m * k)?;
+        let v = get_matrix(self.v, "v", rank, k * n)?;
+        let w = get_matrix(self.w, "w", m * n, rank)?;
+        check_cost(verify_cost((m, k, n), &u, &v, &w))?;
+        Ok(Parsed {
+            name,
+            m,
+            k,
+            n,
+            rank,
+            u,
+            v,
+            w,
+            provenance: self.provenance.unwrap_or(Value::Null),
+        })
+    }
+}
+
+/// The whole document: a scheme object, or [`FieldProblem::NotAnObject`].
+struct SchemeVisitor;
+
+impl<'de> Visitor<'de> for SchemeVisitor {
+    type Value = Result<Parsed, FieldError>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a strass-scheme/1 object")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Err(not_an_object()))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err(not_an_object()))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err(not_an_object()))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err(not_an_object()))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Err(not_an_object()))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Err(not_an_object()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        SkipVisitor.visit_seq(seq)?;
+        Ok(Err(not_an_object()))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut f = Fields::default();
+        let mut keys = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if keys.contains(&key) {
+                return Err(duplicate_key(&key));
+            }
+            match key.as_str() {
+                "format" => f.format = Some(map.next_value::<Preview>()?.0),
+                "name" => f.name = Some(map.next_value::<Preview>()?.0),
+                "provenance" => f.provenance = Some(map.next_value::<Strict>()?.0),
+                "u" => f.u = Some(map.next_value_seed(f.matrix_seed("u"))?),
+                "v" => f.v = Some(map.next_value_seed(f.matrix_seed("v"))?),
+                "w" => f.w = Some(map.next_value_seed(f.matrix_seed("w"))?),
+                other => match DIMS.iter().position(|d| *d == other) {
+                    Some(i) => f.dims[i] = Some(map.next_value::<Preview>()?.0),
+                    None => {
+                        map.next_value::<Skipped>()?;
+                        if f.unknown.as_ref().is_none_or(|u| key < *u) {
+                            f.unknown = Some(key.clone());
+                        }
+                    }
+                },
+            }
+            keys.insert(key);
+        }
+        Ok(f.check())
+    }
+}
+
+fn not_an_object() -> FieldError {
+    err(
+        "<root>",
+        FieldProblem::NotAnObject,
+        "expected a JSON object",
+    )
 }
 
 /// Checks in-memory parts the way [`parse`] checks a file: positive bounded dimensions, row

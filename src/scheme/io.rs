@@ -33,7 +33,7 @@ impl Scheme {
         Ok(Self::from_parsed(p, path))
     }
 
-    fn from_parsed(p: format::Parsed, path: &Path) -> Self {
+    pub(crate) fn from_parsed(p: format::Parsed, path: &Path) -> Self {
         let name = p.name.unwrap_or_else(|| {
             path.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())

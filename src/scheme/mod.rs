@@ -156,11 +156,13 @@ impl serde::Serialize for Scheme {
 }
 
 impl<'de> serde::Deserialize<'de> for Scheme {
-    /// Deserialises `strass-scheme/1` with the same checks as [`Scheme::load`].
+    /// Deserialises `strass-scheme/1` with the same checks as [`Scheme::load`], streaming (no
+    /// intermediate `serde_json::Value`); a duplicate key is refused.
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(de)?;
-        Scheme::from_json_value(&value, std::path::Path::new("<memory>"))
-            .map_err(serde::de::Error::custom)
+        let path = std::path::Path::new("<memory>");
+        let parsed = format::parse_from(de)?
+            .map_err(|e| serde::de::Error::custom(io::field_error(path, e)))?;
+        Ok(Scheme::from_parsed(parsed, path))
     }
 }
 
