@@ -12,11 +12,13 @@
 //! packing B and micro-kernels.
 //!
 //! The cost model predicts each configuration's time from two calibrations measured first in the
-//! same process: the packed GEMM's rate `R(b)` on `b x b x b` products at every leaf size, and
-//! the memory bandwidth `BW` of a streaming sum (`z = x + y` over arrays larger than the caches).
-//! A level's operand sums, scatters and zeroing are bytes moved at `BW`; a leaf product costs
-//! `2 b^3 / R(b)` plus its extra operand terms read while packing and its extra outputs written,
-//! at `BW`. The tables put prediction beside measurement.
+//! same process: the packed GEMM alone on `b x b x b` at every leaf size `b` (its time `G(b)` and
+//! the time it spends packing A and B, `P_A(b)`, `P_B(b)`), and the bandwidth `BW` of the
+//! kernel's own operand sum (`strass::kernel::profile::sum_bandwidth`). A leaf product with `t_A`
+//! and `t_B` operand terms costs `G(b) + (t_A - 1) P_A(b) + (t_B - 1) P_B(b)` (each further term
+//! is one more packing pass) plus its further outputs (read and written once) at `BW`; a level's
+//! explicit operand sums, scatters and zeroing are the bytes they move at `BW`. The tables put
+//! prediction beside measurement.
 //!
 //! Knobs: `STRASS_BENCH_SIZES` (default `4096,8192`), `STRASS_BENCH_DTYPES` (default `f32,f64`),
 //! `STRASS_BENCH_REPS` (default 3, 2 above 4e11 flops), `STRASS_BENCH_WARMUP` (default 1),
@@ -50,27 +52,41 @@ struct Sample {
 
 /// The calibration the model uses.
 struct Calib {
-    /// `(b, flops per second)` of the packed GEMM on `b x b x b`.
-    rates: Vec<(usize, f64)>,
-    /// Bytes per second of a streaming sum.
+    /// The packed GEMM alone on `b x b x b`, per size `b`.
+    gemms: Vec<Gemm>,
+    /// Bytes per second of the kernel's operand sum ([`profile::sum_bandwidth`]).
     bw: f64,
 }
 
+/// One calibration GEMM: its median time and the packing phases of that run.
+#[derive(Clone, Copy)]
+struct Gemm {
+    b: usize,
+    /// Wall seconds.
+    wall: f64,
+    /// Seconds packing A (one term).
+    pack_a: f64,
+    /// Seconds packing B (one term).
+    pack_b: f64,
+}
+
 impl Calib {
-    fn rate(&self, b: usize) -> f64 {
-        self.rates
+    fn at(&self, b: usize) -> Gemm {
+        *self
+            .gemms
             .iter()
-            .min_by_key(|(x, _)| x.abs_diff(b))
-            .map_or(f64::NAN, |r| r.1)
+            .min_by_key(|g| g.b.abs_diff(b))
+            .expect("calibrated sizes")
     }
 }
 
 /// The model's components for one configuration (seconds).
 #[derive(Default, Clone, Copy)]
 struct Predicted {
-    /// Leaf products at their measured rate (flops only).
+    /// Leaf products as plain GEMMs of their size (calibrated times, packing included).
     flops: f64,
-    /// Extra operand terms and outputs of the leaf products (bytes at BW).
+    /// Extra operand terms of the leaf products (each costs one more packing pass of its
+    /// operand, as calibrated) and extra outputs (bytes at BW).
     product_extra: f64,
     /// Operand sums, scatters and zeroing of the upper levels (bytes at BW).
     additions: f64,
@@ -91,7 +107,7 @@ fn predict(plan: &Plan, n: usize, levels: usize, size: usize, c: &Calib) -> Pred
 
 fn node(plan: &Plan, n: usize, levels: usize, ow: bool, size: usize, c: &Calib, p: &mut Predicted) {
     if levels == 0 {
-        p.flops += gemm_flops(n, n, n) / c.rate(n);
+        p.flops += c.at(n).wall;
         return;
     }
     let d = plan.data();
@@ -102,7 +118,6 @@ fn node(plan: &Plan, n: usize, levels: usize, ow: bool, size: usize, c: &Calib, 
     if levels == 1 {
         for step in &sched.steps {
             let r = step.product;
-            let extra_in = (d.a_terms[r].len() - 1 + d.b_terms[r].len() - 1) as f64;
             // Every further output is read and written once (written only when fresh).
             let extra_out: f64 = d.c_terms[r]
                 .iter()
@@ -117,8 +132,11 @@ fn node(plan: &Plan, n: usize, levels: usize, ow: bool, size: usize, c: &Calib, 
                     }
                 })
                 .sum();
-            p.flops += gemm_flops(b, b, b) / c.rate(b);
-            p.product_extra += (extra_in + extra_out) * block / c.bw;
+            let g = c.at(b);
+            let extra_a = (d.a_terms[r].len() - 1) as f64 * g.pack_a;
+            let extra_b = (d.b_terms[r].len() - 1) as f64 * g.pack_b;
+            p.flops += g.wall;
+            p.product_extra += extra_a + extra_b + extra_out * block / c.bw;
         }
         return;
     }
@@ -161,37 +179,34 @@ fn openblas<T: Element>(a: &[T], b: &[T], c: &mut [T], n: usize) {
     common::openblas_mul(1, a, b, c, n).expect("OpenBLAS");
 }
 
-/// Calibrates the model for `T`: the packed GEMM's rate at each size in `sizes`, and `BW`.
-fn calibrate<T: Element>(sizes: &[usize]) -> Calib {
+/// Calibrates the model for `T`: the packed GEMM alone at each size in `sizes` (median time and
+/// its packing phases), and the kernel's operand-sum bandwidth on `n/2` blocks.
+fn calibrate<T: Element>(sizes: &[usize], n: usize) -> Calib {
     let gemm = Engine::new().threads(1).max_levels(0);
-    let mut rates = Vec::new();
+    let mut gemms = Vec::new();
     for &b in sizes {
         let (x, y) = (random_matrix::<T>(b, b, 11), random_matrix::<T>(b, b, 12));
         let mut z = vec![T::ZERO; b * b];
         mul(&gemm, &x, &y, &mut z, b);
         let reps = if b <= 1024 { 7 } else { 3 };
-        let t: Vec<f64> = (0..reps)
-            .map(|_| time(|| mul(&gemm, &x, &y, &mut z, b)).0)
-            .collect();
-        rates.push((b, gemm_flops(b, b, b) / median(&t)));
-    }
-    // Streaming sum over 3 x 256 MiB.
-    let len = (256 << 20) / std::mem::size_of::<T>();
-    let (x, y) = (vec![T::ONE; len], vec![T::ONE; len]);
-    let mut z = vec![T::ZERO; len];
-    let t: Vec<f64> = (0..4)
-        .map(|_| {
-            time(|| {
-                for ((z, &x), &y) in z.iter_mut().zip(&x).zip(&y) {
-                    *z = x + y;
-                }
-                std::hint::black_box(&z);
+        let mut runs: Vec<(f64, Vec<Entry>)> = (0..reps)
+            .map(|_| {
+                profile::reset();
+                let wall = time(|| mul(&gemm, &x, &y, &mut z, b)).0;
+                (wall, profile::snapshot())
             })
-            .0
-        })
-        .collect();
-    let bw = 3.0 * (len * std::mem::size_of::<T>()) as f64 / median(&t[1..]);
-    Calib { rates, bw }
+            .collect();
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (wall, phases) = &runs[runs.len() / 2];
+        gemms.push(Gemm {
+            b,
+            wall: *wall,
+            pack_a: phase_sum(phases, Phase::PackA, None),
+            pack_b: phase_sum(phases, Phase::PackB, None),
+        });
+    }
+    let bw = profile::sum_bandwidth::<T>((n / 2).max(1), 3);
+    Calib { gemms, bw }
 }
 
 fn phase_sum(s: &[Entry], phase: Phase, depth: Option<usize>) -> f64 {
@@ -240,15 +255,21 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
         .map(|l| n >> l)
         .filter(|&b| b >= 16)
         .collect();
-    let calib = calibrate::<T>(&leaf_sizes);
+    let calib = calibrate::<T>(&leaf_sizes, n);
     let _ = writeln!(
         calib_md,
         "| {} | {n} | {} | {:.1} |",
         T::DTYPE,
         calib
-            .rates
+            .gemms
             .iter()
-            .map(|(b, r)| format!("{b}: {:.1}", r / 1e9))
+            .map(|g| format!(
+                "{}: {:.1} ({:.1}% / {:.1}%)",
+                g.b,
+                gemm_flops(g.b, g.b, g.b) / g.wall / 1e9,
+                100.0 * g.pack_a / g.wall,
+                100.0 * g.pack_b / g.wall
+            ))
             .collect::<Vec<_>>()
             .join(", "),
         calib.bw / 1e9
@@ -401,7 +422,7 @@ fn main() {
     let t0 = Instant::now();
     let mut md = String::new();
     let mut calib_md = String::from(
-        "| dtype | size | packed GEMM GFLOP/s at leaf size b | streaming sum GB/s |\n| --- | ---: | --- | ---: |\n",
+        "| dtype | size | packed GEMM alone at leaf size b: GFLOP/s (share packing A / B) | operand sum GB/s |\n| --- | ---: | --- | ---: |\n",
     );
     for &n in &sizes {
         for d in &dtypes {

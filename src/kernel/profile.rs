@@ -182,3 +182,41 @@ mod tests {
         assert!(e.time >= Duration::from_millis(2));
     }
 }
+
+/// Bytes per second of the kernel's own operand sum, `S = X + Y` for two `n x n` blocks of a
+/// `2n`-wide row-major matrix into a dense `n x n` buffer (as an upper recursion level forms its
+/// `S_r`), one thread, best of `reps` after one untimed pass. Counted bytes: the two blocks read
+/// and `S` written. For cost models; allocates `5 n^2` elements.
+pub fn sum_bandwidth<T: super::Element>(n: usize, reps: usize) -> f64 {
+    use super::view::{RawMut, RawRef};
+    let n = n.max(1);
+    let big = vec![T::ONE; 4 * n * n];
+    let mut s = vec![T::ZERO; n * n];
+    let block = |off: usize| RawRef {
+        ptr: big.as_ptr().wrapping_add(off),
+        rows: n,
+        cols: n,
+        rs: 2 * n as isize,
+        cs: 1,
+    };
+    let (x, y) = (block(0), block(2 * n * n + n));
+    let dst = RawMut {
+        ptr: s.as_mut_ptr(),
+        rows: n,
+        cols: n,
+        rs: n as isize,
+        cs: 1,
+    };
+    let mut best = f64::INFINITY;
+    for i in 0..=reps.max(1) {
+        let t = std::time::Instant::now();
+        // SAFETY: x and y are disjoint n x n blocks inside `big` (rows of 2n, offsets 0 and
+        // 2n^2 + n); `dst` is all of `s`, which nothing else accesses.
+        unsafe { super::simd::combine(super::Isa::selected(), dst, false, &[(x, 1), (y, 1)], 1) };
+        if i > 0 {
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+    }
+    std::hint::black_box(&s);
+    3.0 * (n * n * std::mem::size_of::<T>()) as f64 / best
+}
