@@ -15,6 +15,14 @@
 //! use.
 
 use super::Leaf;
+use crate::plan::Plan;
+
+/// The cutoff rule for one level of `plan` on an `m x k x n` product (the depth limit aside):
+/// the plan splits and every block of its grid is at least `cutoff` in each dimension.
+pub fn level_allowed(plan: &Plan, cutoff: usize, m: usize, k: usize, n: usize) -> bool {
+    let (m0, k0, n0) = plan.dims();
+    plan.splits() && m / m0 >= cutoff && k / k0 >= cutoff && n / n0 >= cutoff
+}
 
 /// One cutoff for a dtype, leaf and thread count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
