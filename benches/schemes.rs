@@ -16,18 +16,20 @@
 //! printed (scheme and shape per level). Knobs: `STRASS_BENCH_SHAPES` (comma-separated `n` or
 //! `MxKxN`; default 6144, 3072x4096x6144, 2000x3000x4000), `STRASS_BENCH_DTYPES` (default
 //! `f32,f64`), `STRASS_BENCH_THREADS` (default 1), `STRASS_BENCH_CUTOFF` (both engines; default:
-//! the engines' own), `STRASS_BENCH_REPS`, `STRASS_BENCH_WARMUP`, `STRASS_BENCH_QUICK` (shapes
-//! 384 and 192x256x384, cutoff 48, one round, no warm-up), `STRASS_BENCH_OUT`. Results go to
+//! the engines' own), `STRASS_BENCH_BANDWIDTH` (the cost model's addition bandwidth in bytes/s,
+//! `inf` for free additions; default `strass::kernel::cost::BANDWIDTH`), `STRASS_BENCH_REPS`,
+//! `STRASS_BENCH_WARMUP`, `STRASS_BENCH_QUICK` (shapes 384 and 192x256x384, cutoff 48,
+//! bandwidth `inf` so that the chosen levels run, one round, no warm-up), `STRASS_BENCH_OUT`. Results go to
 //! `bench-results/` only on a full run (no knob set), else to `target/bench-results-quick/`.
 
 mod common;
 
-use common::{engine_gemm, env_list, env_num, loadavg, out_dir, parse_shapes, write};
+use common::{engine_gemm, env, env_list, env_num, loadavg, out_dir, parse_shapes, write, Run};
 use std::fmt::Write as _;
 use std::time::Instant;
-use strass::kernel::LevelChoice;
+use strass::kernel::{CostModel, LevelChoice};
 use strass::machine::Machine;
-use strass::tune::measure::{interleaved, median, random_matrix, ResidualCheck};
+use strass::tune::measure::{median, random_matrix, ResidualCheck};
 use strass::{Element, Engine};
 
 const SHAPES: &[(usize, usize, usize)] =
@@ -43,11 +45,8 @@ const KNOBS: &[&str] = &[
     "STRASS_BENCH_REPS",
     "STRASS_BENCH_WARMUP",
     "STRASS_BENCH_QUICK",
+    "STRASS_BENCH_BANDWIDTH",
 ];
-
-fn env(var: &str) -> Option<String> {
-    std::env::var(var).ok().filter(|s| !s.trim().is_empty())
-}
 
 /// One measured row.
 struct Row {
@@ -60,8 +59,6 @@ struct Row {
     baseline_s: f64,
     rel_error: f64,
 }
-
-type Run<'a> = Box<dyn FnMut() -> Result<(), String> + 'a>;
 
 fn describe(chain: &[LevelChoice]) -> String {
     if chain.is_empty() {
@@ -77,9 +74,11 @@ fn describe(chain: &[LevelChoice]) -> String {
         .join(" / ")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn cell<T: Element>(
     sh: (usize, usize, usize),
     p: usize,
+    model: CostModel,
     cutoff: Option<usize>,
     reps: usize,
     warmup: usize,
@@ -95,7 +94,7 @@ fn cell<T: Element>(
         None => e,
     };
     let strassen = with_cutoff(Engine::new().threads(p));
-    let chosen = with_cutoff(Engine::new().learned_schemes().threads(p));
+    let chosen = with_cutoff(Engine::new().learned_schemes().cost_model(model).threads(p));
     let packed = Engine::new().threads(p).max_levels(0);
     let engines: Vec<(&'static str, &Engine)> = vec![
         ("strass Strassen only (default)", &strassen),
@@ -125,19 +124,15 @@ fn cell<T: Element>(
     for (name, levels) in &names {
         eprintln!("{m}x{k}x{n} {} p={p} {name}: levels {levels}", T::DTYPE);
     }
-    let mut refs: Vec<&mut dyn FnMut() -> Result<(), String>> = runs
-        .iter_mut()
-        .map(|r| &mut **r as &mut dyn FnMut() -> Result<(), String>)
-        .collect();
     let t0 = Instant::now();
-    let timings = interleaved(&mut refs, warmup, reps, |_| true)
-        .unwrap_or_else(|e| panic!("{m}x{k}x{n} {}: {e}", T::DTYPE));
-    let mut errors = Vec::new();
-    for r in refs.iter_mut() {
-        r().unwrap_or_else(|e| panic!("{e}"));
-        errors.push(check.error(&c_cell.borrow()));
-    }
-    drop(refs);
+    let (timings, errors) = common::time_and_check(
+        &mut runs,
+        warmup,
+        reps,
+        &check,
+        &c_cell,
+        &format!("{m}x{k}x{n} {}", T::DTYPE),
+    );
     // The baseline is the first contender: OpenBLAS, or without it the packed GEMM alone.
     let base_i = if cfg!(feature = "openblas") { 0 } else { 2 };
     let base = timings[base_i].median_wall();
@@ -197,6 +192,17 @@ fn main() {
     let cutoff = env_list("STRASS_BENCH_CUTOFF")
         .and_then(|v| v.first().copied())
         .or(quick.then_some(QUICK_CUTOFF));
+    let model = CostModel {
+        bandwidth: env_num(
+            "STRASS_BENCH_BANDWIDTH",
+            if quick {
+                f64::INFINITY
+            } else {
+                strass::kernel::cost::BANDWIDTH
+            },
+        ),
+        ..CostModel::default()
+    };
     let reps = env_num("STRASS_BENCH_REPS", if quick { 1 } else { 3 });
     let warmup = env_num("STRASS_BENCH_WARMUP", if quick { 0 } else { 1 });
     let full = KNOBS.iter().all(|k| env(k).is_none());
@@ -209,8 +215,8 @@ fn main() {
         for &p in &threads {
             for d in &dtypes {
                 match d.as_str() {
-                    "f32" => cell::<f32>(sh, p, cutoff, reps, warmup, &mut rows),
-                    "f64" => cell::<f64>(sh, p, cutoff, reps, warmup, &mut rows),
+                    "f32" => cell::<f32>(sh, p, model, cutoff, reps, warmup, &mut rows),
+                    "f64" => cell::<f64>(sh, p, model, cutoff, reps, warmup, &mut rows),
                     other => panic!("STRASS_BENCH_DTYPES: unknown dtype `{other}`"),
                 }
             }
@@ -254,11 +260,12 @@ fn main() {
         "Ratios are {} time / contender time on the same threads and inputs, medians of {reps} interleaved \
          rounds after {warmup} warm-up round(s) (`{}`). `Strassen only` is `Engine::new()`; `per-shape \
          choice` is `Engine::new().learned_schemes()` (the cost model of `strass::kernel::cost` choosing \
-         per level among the default 2x2 scheme and every orientation of the shipped learned schemes); \
-         cutoff: {}. Errors are `||C - AB||_F / ||AB||_F`. Machine: {}. Run took {wall:.0} s; load average \
+         per level among the default 2x2 scheme and every orientation of the shipped learned schemes, \
+         addition bandwidth {:.3e} bytes/s); cutoff: {}. Errors are `||C - AB||_F / ||AB||_F`. Machine: {}. Run took {wall:.0} s; load average \
          {load_start} at the start, {load_end} at the end.\n",
         baseline_name(),
         common::command_line("schemes"),
+        model.bandwidth,
         cutoff.map_or("the engines' own (built-in policy)".to_string(), |c| c.to_string()),
         machine.summary(),
     );

@@ -21,13 +21,13 @@
 
 mod common;
 
-use common::{all_cores, engine_gemm, env_num, loadavg, parse_shapes};
+use common::{all_cores, engine_gemm, env, env_num, loadavg, parse_shapes, Run};
 use plotters::prelude::*;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 use strass::machine::Machine;
-use strass::tune::measure::{gemm_flops, interleaved, median, random_matrix, ResidualCheck};
+use strass::tune::measure::{gemm_flops, median, random_matrix, ResidualCheck};
 use strass::{Element, Engine};
 
 /// The full suite: squares from 500 to 8192 (odd, non-power-of-two and powers of two),
@@ -55,10 +55,6 @@ const SUITE: &[(usize, usize, usize)] = &[
     (64, 4096, 4096),
 ];
 
-fn env(var: &str) -> Option<String> {
-    std::env::var(var).ok().filter(|s| !s.trim().is_empty())
-}
-
 /// One measured row.
 struct Row {
     shape: (usize, usize, usize),
@@ -71,8 +67,6 @@ struct Row {
     baseline_s: f64,
     rel_error: f64,
 }
-
-type Run<'a> = Box<dyn FnMut() -> Result<(), String> + 'a>;
 
 trait Contenders: Element + faer::traits::ComplexField {
     fn mm(sh: (usize, usize, usize), a: &[Self], b: &[Self], c: &mut [Self]);
@@ -183,20 +177,15 @@ fn cell<T: Contenders>(
     let flops = gemm_flops(m, k, n);
     let reps = env_num("STRASS_BENCH_REPS", if flops > 4e11 { 2 } else { 3 });
     let warmup = env_num("STRASS_BENCH_WARMUP", 1);
-    let mut refs: Vec<&mut dyn FnMut() -> Result<(), String>> = runs
-        .iter_mut()
-        .map(|r| &mut **r as &mut dyn FnMut() -> Result<(), String>)
-        .collect();
     let t0 = Instant::now();
-    let timings = interleaved(&mut refs, warmup, reps, |_| true)
-        .unwrap_or_else(|e| panic!("{m}x{k}x{n} {}: {e}", T::DTYPE));
-    // Errors: each contender once more, then the residual check of its result.
-    let mut errors = Vec::new();
-    for r in refs.iter_mut() {
-        r().unwrap_or_else(|e| panic!("{e}"));
-        errors.push(check.error(&c_cell.borrow()));
-    }
-    drop(refs);
+    let (timings, errors) = common::time_and_check(
+        &mut runs,
+        warmup,
+        reps,
+        &check,
+        &c_cell,
+        &format!("{m}x{k}x{n} {}", T::DTYPE),
+    );
     let base = timings[0].median_wall();
     for (((name, levels), t), err) in names.into_iter().zip(&timings).zip(errors) {
         let walls: Vec<f64> = t.samples.iter().map(|s| s.wall).collect();

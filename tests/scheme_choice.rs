@@ -328,42 +328,28 @@ fn scheme_levels_match(name: &str, cases: u32, mixed: bool) {
     }
 }
 
-#[test]
-fn learned_223_11_levels_match_within_bound() {
-    // 12/11 < 8/7 and Strassen's level is allowed wherever <2,2,3>'s is, so with Strassen as a
-    // candidate the free model never mixes them.
-    scheme_levels_match("learned-223-11", 24, false);
+/// One test per shipped scheme beyond 2x2: `scheme_levels_match(name, cases, mixed)`.
+macro_rules! scheme_test {
+    ($($(#[doc = $why:literal])* $test:ident: $name:literal, $mixed:literal;)*) => {$(
+        $(#[doc = $why])*
+        #[test]
+        fn $test() {
+            scheme_levels_match($name, 24, $mixed);
+        }
+    )*};
 }
 
-#[test]
-fn learned_233_15_levels_match_within_bound() {
-    scheme_levels_match("learned-233-15", 24, true);
-}
-
-#[test]
-fn learned_224_14_levels_match_within_bound() {
-    // 16/14 = 8/7: a tie with a second Strassen level, so no mixing is asserted.
-    scheme_levels_match("learned-224-14", 24, false);
-}
-
-#[test]
-fn learned_333_23_levels_match_within_bound() {
-    scheme_levels_match("learned-333-23", 24, true);
-}
-
-#[test]
-fn learned_234_20_levels_match_within_bound() {
-    scheme_levels_match("learned-234-20", 24, true);
-}
-
-#[test]
-fn learned_244_26_levels_match_within_bound() {
-    scheme_levels_match("learned-244-26", 24, true);
-}
-
-#[test]
-fn learned_334_29_levels_match_within_bound() {
-    scheme_levels_match("learned-334-29", 24, true);
+scheme_test! {
+    /// 12/11 < 8/7 and Strassen's level is allowed wherever <2,2,3>'s is, so with Strassen as
+    /// a candidate the free model never mixes them.
+    learned_223_11_levels_match_within_bound: "learned-223-11", false;
+    learned_233_15_levels_match_within_bound: "learned-233-15", true;
+    /// 16/14 = 8/7: a tie with a second Strassen level, so no mixing is asserted.
+    learned_224_14_levels_match_within_bound: "learned-224-14", false;
+    learned_333_23_levels_match_within_bound: "learned-333-23", true;
+    learned_234_20_levels_match_within_bound: "learned-234-20", true;
+    learned_244_26_levels_match_within_bound: "learned-244-26", true;
+    learned_334_29_levels_match_within_bound: "learned-334-29", true;
 }
 
 #[test]
@@ -441,6 +427,15 @@ fn results_do_not_depend_on_the_thread_count_with_mixed_schemes() {
 
 // ---- the choice itself ----
 
+/// Strassen's scheme and `<3,3,3;23>` as candidates, the free model, cutoff `c`.
+fn strassen_and_333(c: usize) -> Engine {
+    free_engine(&[
+        Scheme::strassen(),
+        Scheme::shipped("learned-333-23").unwrap(),
+    ])
+    .cutoff(c)
+}
+
 fn names(chain: &[LevelChoice]) -> Vec<&str> {
     chain.iter().map(|l| l.scheme.as_str()).collect()
 }
@@ -449,14 +444,7 @@ fn names(chain: &[LevelChoice]) -> Vec<&str> {
 fn a_cube_divisible_by_3_picks_333_where_the_cutoff_allows_one_level() {
     // 6144 = 3 * 2048: with cutoff 2048 one level of either Strassen (blocks 3072) or <3,3,3>
     // (blocks 2048) fits; 27/23 saves more products than 8/7.
-    let e = Engine::new()
-        .with_schemes(&[
-            Scheme::strassen(),
-            Scheme::shipped("learned-333-23").unwrap(),
-        ])
-        .unwrap()
-        .cost_model(free_model())
-        .cutoff(2048);
+    let e = strassen_and_333(2048);
     let chain = e.level_choices::<f32>(6144, 6144, 6144).unwrap();
     assert_eq!(names(&chain), ["learned-333-23"]);
     assert_eq!(chain[0].grid, (3, 3, 3));
@@ -492,14 +480,7 @@ fn rectangular_products_pick_the_234_family_in_the_matching_orientation() {
 #[test]
 fn mixed_levels_appear_where_divisibility_asks_for_them() {
     // 12288 = 2 * 3 * 2048: one Strassen and one <3,3,3> level reach 2048-blocks exactly.
-    let e = Engine::new()
-        .with_schemes(&[
-            Scheme::strassen(),
-            Scheme::shipped("learned-333-23").unwrap(),
-        ])
-        .unwrap()
-        .cost_model(free_model())
-        .cutoff(2048);
+    let e = strassen_and_333(2048);
     let chain = e.level_choices::<f32>(12288, 12288, 12288).unwrap();
     let mut grids: Vec<_> = chain.iter().map(|l| l.grid).collect();
     grids.sort();

@@ -6,7 +6,13 @@
 use std::path::PathBuf;
 #[cfg(feature = "openblas")]
 use strass::blas;
+use strass::tune::measure::{interleaved, ResidualCheck, Timings};
 use strass::{Element, Engine, Leaf, MatMut, MatRef};
+
+/// An environment variable's value, unless unset or blank.
+pub fn env(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|s| !s.trim().is_empty())
+}
 
 /// Parses a comma-separated list of positive integers from an environment variable.
 pub fn env_list(var: &str) -> Option<Vec<usize>> {
@@ -124,6 +130,34 @@ pub fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".into())
+}
+
+/// One contender of a cell: a call that writes its product into the cell's shared C.
+pub type Run<'a> = Box<dyn FnMut() -> Result<(), String> + 'a>;
+
+/// Times the contenders interleaved (`warmup` untimed rounds, then `reps` timed rounds), then
+/// runs each once more and measures the relative error of what it wrote into `c` with `check`.
+/// `what` names the cell in a panic message.
+pub fn time_and_check<T: Element>(
+    runs: &mut [Run<'_>],
+    warmup: usize,
+    reps: usize,
+    check: &ResidualCheck,
+    c: &std::cell::RefCell<&mut Vec<T>>,
+    what: &str,
+) -> (Vec<Timings>, Vec<f64>) {
+    let mut refs: Vec<&mut dyn FnMut() -> Result<(), String>> = runs
+        .iter_mut()
+        .map(|r| &mut **r as &mut dyn FnMut() -> Result<(), String>)
+        .collect();
+    let timings =
+        interleaved(&mut refs, warmup, reps, |_| true).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let mut errors = Vec::new();
+    for r in refs.iter_mut() {
+        r().unwrap_or_else(|e| panic!("{what}: {e}"));
+        errors.push(check.error(&c.borrow()));
+    }
+    (timings, errors)
 }
 
 /// `C = A B` (`m x k` times `k x n`, row-major) with the engine.

@@ -6,11 +6,12 @@
 //! [`Engine::learned_schemes`](super::Engine::learned_schemes)). At a node `m x k x n` the
 //! candidates whose level the cutoff rule allows ([`super::policy::level_allowed`]: every block at
 //! least `cutoff`, fewer than `max_levels` levels above) compete with the leaf GEMM on the whole
-//! product, and the smallest estimated time wins (ties, within a relative [`TIE_MARGIN`]: the leaf, then
-//! the earlier candidate):
+//! product, and the smallest estimated time wins (ties, within a relative [`TIE_MARGIN`]: the
+//! leaf, then the earlier candidate):
 //!
 //! ```text
-//! leaf(m, k, n)  = CALL_OVERHEAD + 2 m k n / (rate(dtype, leaf) * e(m) e(k) e(n)),  e(d) = d / (d + HALF_RATE_DIM)
+//! leaf(m, k, n)  = CALL_OVERHEAD + 2 m k n / (rate(dtype, leaf) * e(m) e(k) e(n))
+//! e(d)           = d / (d + HALF_RATE_DIM)
 //! level(plan)    = rank * best(mb, kb, nb)                 the products, each decided the same way
 //!                + addition_bytes(plan, mb, kb, nb) / BANDWIDTH
 //!                + leaf(peeled remainders)                 what does not divide: m - m0 mb, ...
@@ -31,10 +32,13 @@
 //! Threads are not modelled (a level's gain is a ratio of times, which the thread count scales
 //! alike), nor caches beyond the efficiency `e(d)` of small dimensions.
 //!
-//! The decision is a dynamic program over the node shapes reachable from the root (quotients of
-//! `m`, `k`, `n` by products of the grids' dimensions, a few dozen for realistic cutoffs),
-//! computed once per call before the recursion starts; every node then looks its choice up, so
-//! the workspace sizing, the recursion and the thread split follow the same choices.
+//! A level's products are priced both ways, as leaf products (with the packed GEMM, the level's
+//! additions then fused) and as levels again (their own best, the level's additions explicit),
+//! and the cheaper counts. The decision is a dynamic program over the node shapes reachable from
+//! the root (quotients of `m`, `k`, `n` by products of the grids' dimensions, a few dozen for
+//! realistic cutoffs), computed once per call before the recursion starts. All nodes at one
+//! depth have the same shape, so the result is one plan per depth (the chain), which every node
+//! looks up: the workspace sizing, the recursion and the thread split follow the same choices.
 //!
 //! # Constants
 //! The named constants are the defaults of [`CostModel`]; the lead can calibrate them by
@@ -551,24 +555,14 @@ mod tests {
         let mut c = chooser(&model, &ps, 1024);
         c.dtype = "f64";
         let t = c.table(4096, 4096, 4096);
-        let one = model.level_seconds(
-            "f64",
-            Leaf::Fused,
-            &ps[0],
-            (4096, 4096, 4096),
-            model.leaf_seconds("f64", Leaf::Fused, 2048, 2048, 2048),
-            true,
-        );
-        let child = model.level_seconds(
-            "f64",
-            Leaf::Fused,
-            &ps[0],
-            (2048, 2048, 2048),
-            model.leaf_seconds("f64", Leaf::Fused, 1024, 1024, 1024),
-            true,
-        );
-        let two = model.level_seconds("f64", Leaf::Fused, &ps[0], (4096, 4096, 4096), child, false);
-        assert!(child < model.leaf_seconds("f64", Leaf::Fused, 2048, 2048, 2048));
+        let leaf = |d: usize| model.leaf_seconds("f64", Leaf::Fused, d, d, d);
+        let level = |d: usize, child: f64, fused: bool| {
+            model.level_seconds("f64", Leaf::Fused, &ps[0], (d, d, d), child, fused)
+        };
+        let one = level(4096, leaf(2048), true);
+        let child = level(2048, leaf(1024), true);
+        let two = level(4096, child, false);
+        assert!(child < leaf(2048));
         assert_eq!(t.seconds, one.min(two));
         assert_eq!(t.get(2048, 2048, 2048, 1).is_some(), two < one);
     }

@@ -13,6 +13,13 @@
 //! environment reads. [`Policy::builtin`] has no entries; the tuning file's entries come from
 //! [`crate::tune::policy`], which [`crate::strassen_mul`] and [`Engine::tuned`](super::Engine::tuned)
 //! use.
+//!
+//! # Several schemes
+//! The rule above is the whole decision for an engine with one scheme (the default). An engine
+//! with candidate schemes ([`Engine::learned_schemes`](super::Engine::learned_schemes),
+//! [`Engine::with_schemes`](super::Engine::with_schemes)) applies the same rule per candidate
+//! ([`level_allowed`]) and lets the cost model of [`super::cost`] choose, per level, among the
+//! allowed candidates and the leaf.
 
 use super::Leaf;
 use crate::plan::Plan;
