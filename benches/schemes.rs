@@ -18,8 +18,9 @@
 //! `f32,f64`), `STRASS_BENCH_THREADS` (default 1), `STRASS_BENCH_CUTOFF` (both engines; default:
 //! the engines' own), `STRASS_BENCH_BANDWIDTH` (the cost model's addition bandwidth in bytes/s,
 //! `inf` for free additions; default `strass::kernel::cost::BANDWIDTH`), `STRASS_BENCH_REPS`,
-//! `STRASS_BENCH_WARMUP`, `STRASS_BENCH_QUICK` (shapes 384 and 192x256x384, cutoff 48,
-//! bandwidth `inf` so that the chosen levels run, one round, no warm-up), `STRASS_BENCH_OUT`. Results go to
+//! `STRASS_BENCH_WARMUP`, `STRASS_BENCH_QUICK` (shapes 144 and 96x144x192, cutoff 48, a cost
+//! model with free additions, small sizes and calls so that learned levels run there, one
+//! round, no warm-up), `STRASS_BENCH_OUT`. Results go to
 //! `bench-results/` only on a full run (no knob set), else to `target/bench-results-quick/`.
 
 mod common;
@@ -34,7 +35,7 @@ use strass::{Element, Engine};
 
 const SHAPES: &[(usize, usize, usize)] =
     &[(6144, 6144, 6144), (3072, 4096, 6144), (2000, 3000, 4000)];
-const QUICK_SHAPES: &[(usize, usize, usize)] = &[(384, 384, 384), (192, 256, 384)];
+const QUICK_SHAPES: &[(usize, usize, usize)] = &[(144, 144, 144), (96, 144, 192)];
 const QUICK_CUTOFF: usize = 48;
 
 const KNOBS: &[&str] = &[
@@ -192,16 +193,21 @@ fn main() {
     let cutoff = env_list("STRASS_BENCH_CUTOFF")
         .and_then(|v| v.first().copied())
         .or(quick.then_some(QUICK_CUTOFF));
+    // Quick mode prices additions, small sizes and calls at zero, so that on its small shapes
+    // the learned levels run (the point is to exercise them, not to time them).
+    let base_model = if quick {
+        CostModel {
+            bandwidth: f64::INFINITY,
+            half_rate_dim: 0.0,
+            call_overhead: 0.0,
+            ..CostModel::default()
+        }
+    } else {
+        CostModel::default()
+    };
     let model = CostModel {
-        bandwidth: env_num(
-            "STRASS_BENCH_BANDWIDTH",
-            if quick {
-                f64::INFINITY
-            } else {
-                strass::kernel::cost::BANDWIDTH
-            },
-        ),
-        ..CostModel::default()
+        bandwidth: env_num("STRASS_BENCH_BANDWIDTH", base_model.bandwidth),
+        ..base_model
     };
     let reps = env_num("STRASS_BENCH_REPS", if quick { 1 } else { 3 });
     let warmup = env_num("STRASS_BENCH_WARMUP", if quick { 0 } else { 1 });
