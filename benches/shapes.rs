@@ -19,13 +19,16 @@
 //! rows with these cutoffs), `STRASS_BENCH_SKIP` (contenders to leave out: faer, mm, packed),
 //! `STRASS_BENCH_OUT`.
 
+mod common;
+
+use common::{all_cores, engine_gemm, env, env_num, loadavg, parse_shapes, Run};
 use plotters::prelude::*;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 use strass::machine::Machine;
-use strass::tune::measure::{gemm_flops, interleaved, median, random_matrix, ResidualCheck};
-use strass::{Element, Engine, MatMut, MatRef};
+use strass::tune::measure::{gemm_flops, median, random_matrix, ResidualCheck};
+use strass::{Element, Engine};
 
 /// The full suite: squares from 500 to 8192 (odd, non-power-of-two and powers of two),
 /// rectangular and skinny shapes.
@@ -52,50 +55,6 @@ const SUITE: &[(usize, usize, usize)] = &[
     (64, 4096, 4096),
 ];
 
-fn env(var: &str) -> Option<String> {
-    std::env::var(var).ok().filter(|s| !s.trim().is_empty())
-}
-
-fn env_num(var: &str, default: usize) -> usize {
-    env(var).map_or(default, |s| {
-        s.trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{var}: `{s}` is not a number"))
-    })
-}
-
-fn parse_shapes(s: &str) -> Vec<(usize, usize, usize)> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let d: Vec<usize> = p
-                .split('x')
-                .map(|x| {
-                    x.trim()
-                        .parse()
-                        .unwrap_or_else(|_| panic!("STRASS_BENCH_SHAPES: bad shape `{p}`"))
-                })
-                .collect();
-            match d[..] {
-                [n] => (n, n, n),
-                [m, k, n] => (m, k, n),
-                _ => panic!("STRASS_BENCH_SHAPES: `{p}` is not n or MxKxN"),
-            }
-        })
-        .collect()
-}
-
-fn all_cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
 /// One measured row.
 struct Row {
     shape: (usize, usize, usize),
@@ -107,26 +66,6 @@ struct Row {
     min_s: f64,
     baseline_s: f64,
     rel_error: f64,
-}
-
-type Run<'a> = Box<dyn FnMut() -> Result<(), String> + 'a>;
-
-fn engine_gemm<T: Element>(
-    e: &Engine,
-    a: &[T],
-    b: &[T],
-    c: &mut [T],
-    sh: (usize, usize, usize),
-) -> Result<(), String> {
-    let (m, k, n) = sh;
-    e.gemm(
-        T::ONE,
-        MatRef::row_major(a, m, k).map_err(|e| e.to_string())?,
-        MatRef::row_major(b, k, n).map_err(|e| e.to_string())?,
-        T::ZERO,
-        MatMut::row_major(c, m, n).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())
 }
 
 trait Contenders: Element + faer::traits::ComplexField {
@@ -178,26 +117,6 @@ fn faer_mul<T: Contenders>(sh: (usize, usize, usize), p: usize, a: &[T], b: &[T]
     faer::linalg::matmul::matmul(cv, faer::Accum::Replace, av, bv, T::ONE, par);
 }
 
-#[cfg(feature = "openblas")]
-fn openblas_mul<T: Element>(
-    sh: (usize, usize, usize),
-    p: usize,
-    a: &[T],
-    b: &[T],
-    c: &mut [T],
-) -> Result<(), String> {
-    use strass::blas::{gemm, set_num_threads, Operand};
-    let (m, k, n) = sh;
-    let op = |rows, cols| Operand {
-        rows,
-        cols,
-        rs: cols,
-        cs: 1,
-    };
-    set_num_threads(p);
-    gemm(T::ONE, a, op(m, k), b, op(k, n), T::ZERO, c, op(m, n)).map_err(|e| e.to_string())
-}
-
 fn cell<T: Contenders>(
     sh: (usize, usize, usize),
     p: usize,
@@ -226,7 +145,7 @@ fn cell<T: Contenders>(
     {
         names.push(("OpenBLAS".into(), 0));
         runs.push(Box::new(|| {
-            openblas_mul(sh, p, &a, &b, &mut c_cell.borrow_mut())
+            common::openblas_gemm(sh, p, &a, &b, &mut c_cell.borrow_mut())
         }));
     }
     for (name, e) in &variants {
@@ -258,20 +177,15 @@ fn cell<T: Contenders>(
     let flops = gemm_flops(m, k, n);
     let reps = env_num("STRASS_BENCH_REPS", if flops > 4e11 { 2 } else { 3 });
     let warmup = env_num("STRASS_BENCH_WARMUP", 1);
-    let mut refs: Vec<&mut dyn FnMut() -> Result<(), String>> = runs
-        .iter_mut()
-        .map(|r| &mut **r as &mut dyn FnMut() -> Result<(), String>)
-        .collect();
     let t0 = Instant::now();
-    let timings = interleaved(&mut refs, warmup, reps, |_| true)
-        .unwrap_or_else(|e| panic!("{m}x{k}x{n} {}: {e}", T::DTYPE));
-    // Errors: each contender once more, then the residual check of its result.
-    let mut errors = Vec::new();
-    for r in refs.iter_mut() {
-        r().unwrap_or_else(|e| panic!("{e}"));
-        errors.push(check.error(&c_cell.borrow()));
-    }
-    drop(refs);
+    let (timings, errors) = common::time_and_check(
+        &mut runs,
+        warmup,
+        reps,
+        &check,
+        &c_cell,
+        &format!("{m}x{k}x{n} {}", T::DTYPE),
+    );
     let base = timings[0].median_wall();
     for (((name, levels), t), err) in names.into_iter().zip(&timings).zip(errors) {
         let walls: Vec<f64> = t.samples.iter().map(|s| s.wall).collect();
@@ -309,9 +223,10 @@ fn main() {
         return;
     }
     let custom = env("STRASS_BENCH_SHAPES");
-    let shapes = custom
-        .as_deref()
-        .map_or_else(|| SUITE.to_vec(), parse_shapes);
+    let shapes = custom.as_deref().map_or_else(
+        || SUITE.to_vec(),
+        |s| parse_shapes("STRASS_BENCH_SHAPES", s),
+    );
     let dtypes: Vec<String> = env("STRASS_BENCH_DTYPES")
         .unwrap_or_else(|| "f32,f64".into())
         .split(',')

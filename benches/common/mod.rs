@@ -1,10 +1,18 @@
-//! Shared by the `table3` and `sweep` benches (custom harnesses, feature `openblas`):
-//! environment knobs, output location, and the two contenders (OpenBLAS and the engine).
+//! Shared by the custom-harness benches (`table3`, `sweep`, `shapes`, `schemes`): environment
+//! knobs, output location, and the contenders (OpenBLAS with the `openblas` feature, and the
+//! engine).
 #![allow(dead_code)] // each bench uses a different subset
 
 use std::path::PathBuf;
+#[cfg(feature = "openblas")]
 use strass::blas;
+use strass::tune::measure::{interleaved, ResidualCheck, Timings};
 use strass::{Element, Engine, Leaf, MatMut, MatRef};
+
+/// An environment variable's value, unless unset or blank.
+pub fn env(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|s| !s.trim().is_empty())
+}
 
 /// Parses a comma-separated list of positive integers from an environment variable.
 pub fn env_list(var: &str) -> Option<Vec<usize>> {
@@ -94,7 +102,105 @@ pub fn bench_engine<T: Element>(
     (e, from)
 }
 
+/// Parses `n` or `MxKxN` items, comma-separated (the value of environment variable `var`).
+pub fn parse_shapes(var: &str, s: &str) -> Vec<(usize, usize, usize)> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let d: Vec<usize> = p
+                .split('x')
+                .map(|x| {
+                    x.trim()
+                        .parse()
+                        .unwrap_or_else(|_| panic!("{var}: bad shape `{p}`"))
+                })
+                .collect();
+            match d[..] {
+                [n] => (n, n, n),
+                [m, k, n] => (m, k, n),
+                _ => panic!("{var}: `{p}` is not n or MxKxN"),
+            }
+        })
+        .collect()
+}
+
+/// The 1, 5 and 15 minute load averages, as text.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// One contender of a cell: a call that writes its product into the cell's shared C.
+pub type Run<'a> = Box<dyn FnMut() -> Result<(), String> + 'a>;
+
+/// Times the contenders interleaved (`warmup` untimed rounds, then `reps` timed rounds), then
+/// runs each once more and measures the relative error of what it wrote into `c` with `check`.
+/// `what` names the cell in a panic message.
+pub fn time_and_check<T: Element>(
+    runs: &mut [Run<'_>],
+    warmup: usize,
+    reps: usize,
+    check: &ResidualCheck,
+    c: &std::cell::RefCell<&mut Vec<T>>,
+    what: &str,
+) -> (Vec<Timings>, Vec<f64>) {
+    let mut refs: Vec<&mut dyn FnMut() -> Result<(), String>> = runs
+        .iter_mut()
+        .map(|r| &mut **r as &mut dyn FnMut() -> Result<(), String>)
+        .collect();
+    let timings =
+        interleaved(&mut refs, warmup, reps, |_| true).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let mut errors = Vec::new();
+    for r in refs.iter_mut() {
+        r().unwrap_or_else(|e| panic!("{what}: {e}"));
+        errors.push(check.error(&c.borrow()));
+    }
+    (timings, errors)
+}
+
+/// `C = A B` (`m x k` times `k x n`, row-major) with the engine.
+pub fn engine_gemm<T: Element>(
+    e: &Engine,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    sh: (usize, usize, usize),
+) -> Result<(), String> {
+    let (m, k, n) = sh;
+    e.gemm(
+        T::ONE,
+        MatRef::row_major(a, m, k).map_err(|e| e.to_string())?,
+        MatRef::row_major(b, k, n).map_err(|e| e.to_string())?,
+        T::ZERO,
+        MatMut::row_major(c, m, n).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// `C = A B` (`m x k` times `k x n`, row-major) on OpenBLAS with `p` threads.
+#[cfg(feature = "openblas")]
+pub fn openblas_gemm<T: Element>(
+    sh: (usize, usize, usize),
+    p: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+) -> Result<(), String> {
+    let (m, k, n) = sh;
+    let op = |rows, cols| blas::Operand {
+        rows,
+        cols,
+        rs: cols,
+        cs: 1,
+    };
+    blas::set_num_threads(p);
+    blas::gemm(T::ONE, a, op(m, k), b, op(k, n), T::ZERO, c, op(m, n)).map_err(|e| e.to_string())
+}
+
 /// `C = A B` (n x n, row-major) on OpenBLAS with `threads` threads.
+#[cfg(feature = "openblas")]
 pub fn openblas_mul<T: Element>(
     threads: usize,
     a: &[T],
@@ -115,6 +221,7 @@ pub fn openblas_mul<T: Element>(
 /// `C = A B` (n x n, row-major) with the engine. OpenBLAS is set to `threads` threads first, as
 /// a caller asking for that many threads would have it; what the engine does with OpenBLAS's
 /// thread count inside its recursion is the engine's business (and shows in cpu/wall).
+#[cfg(feature = "openblas")]
 pub fn engine_mul<T: Element>(
     e: &Engine,
     threads: usize,
@@ -165,6 +272,7 @@ pub fn command_line(bench: &str) -> String {
 /// Runs OpenBLAS and the engine (every leaf, 1 and all threads) on 512 x 512 products for about
 /// `seconds`, untimed, so that first-call effects (library initialisation, thread start-up,
 /// clock ramp-up) do not land in the first timed round.
+#[cfg(feature = "openblas")]
 pub fn warm_up(seconds: f64) {
     let n = 512;
     let a = strass::tune::measure::random_matrix::<f64>(n, n, 3);
@@ -185,11 +293,4 @@ pub fn warm_up(seconds: f64) {
             engine_mul(e, *p, &a, &b, &mut c, n).expect("warm-up: engine");
         }
     }
-}
-
-/// The load average (1, 5 and 15 minutes) from `/proc/loadavg`, or `"unknown"`.
-pub fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
 }

@@ -15,6 +15,8 @@
 //!   strass's packed GEMM ([`fused`], the default leaf) and with temporaries by matrixmultiply
 //!   and OpenBLAS (`blas.rs`, feature `openblas`).
 //! * [`policy`]: how many levels a shape runs (resolved once per engine, no I/O per call).
+//! * [`cost`]: with several candidate schemes, which one each level runs (a cost model decided
+//!   once per call, before the recursion).
 //! * `isa.rs`: the one instruction-set choice ([`Isa`]) of the additions and the packed GEMM.
 //!
 //! # Numerical behaviour
@@ -46,6 +48,7 @@
 
 #[cfg(feature = "openblas")]
 pub mod blas;
+pub mod cost;
 pub mod fused;
 mod isa;
 mod leaf;
@@ -57,6 +60,7 @@ mod thin;
 pub(crate) mod view;
 mod workspace;
 
+pub use cost::{CostModel, LevelChoice};
 pub use isa::Isa;
 pub use policy::{Policy, PolicyEntry};
 pub use view::{MatMut, MatRef};
@@ -182,6 +186,33 @@ fn default_plan() -> Arc<Plan> {
     .clone()
 }
 
+/// The shipped learned schemes beyond 2x2, every orientation of each, compiled once.
+fn learned_plans() -> &'static [Arc<Plan>] {
+    static PLANS: OnceLock<Vec<Arc<Plan>>> = OnceLock::new();
+    PLANS.get_or_init(|| {
+        let mut out = Vec::new();
+        for name in crate::scheme::shipped_names() {
+            let Some(s) = Scheme::shipped(name) else {
+                continue;
+            };
+            if !name.starts_with("learned-") || s.dims() == (2, 2, 2) {
+                continue;
+            }
+            // Shipped schemes are verified at build time and their orientations are exact by
+            // construction (scheme::orient tests every shipped scheme): a failure is a bug.
+            let all = crate::scheme::orientations(&s).expect("a shipped scheme is well-formed");
+            for o in all {
+                let plan = match Plan::shipped(name) {
+                    Some(p) if o.dims() == s.dims() => p,
+                    _ => Plan::compile(&o).expect("orientations of a shipped scheme are exact"),
+                };
+                out.push(Arc::new(plan));
+            }
+        }
+        out
+    })
+}
+
 /// Thread count from `STRASS_NUM_THREADS`, else all cores; a bad value is reported by `gemm`.
 fn default_threads() -> Result<usize, String> {
     match std::env::var("STRASS_NUM_THREADS") {
@@ -220,7 +251,11 @@ pub const MAX_THREADS: usize = 1024;
 /// [`crate::strassen_mul`]) the tuning file's where it has them.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    plan: Arc<Plan>,
+    /// The candidate plans, at least one; with one and no cost model every level runs it.
+    plans: Arc<Vec<Arc<Plan>>>,
+    /// The cost model choosing per node among `plans` and the leaf ([`cost`]); `None`: the
+    /// cutoff rule with `plans[0]`.
+    model: Option<CostModel>,
     cutoff: Option<usize>,
     policy: Arc<Policy>,
     max_levels: usize,
@@ -243,7 +278,8 @@ impl Engine {
     /// (default: all cores; read here, once).
     pub fn new() -> Engine {
         Engine {
-            plan: default_plan(),
+            plans: Arc::new(vec![default_plan()]),
+            model: None,
             cutoff: None,
             policy: Arc::new(Policy::builtin()),
             max_levels: usize::MAX,
@@ -255,10 +291,62 @@ impl Engine {
         }
     }
 
-    /// Uses `s` (verified exactly here: an invalid scheme is refused), compiled to a plan now.
+    /// Uses `s` (verified exactly here: an invalid scheme is refused), compiled to a plan now,
+    /// at every level, with the cutoff rule alone deciding how many (no cost model: this undoes
+    /// [`Engine::with_schemes`] and [`Engine::cost_model`]).
     pub fn with_scheme(mut self, s: &Scheme) -> Result<Engine, crate::Error> {
-        self.plan = Arc::new(Plan::compile(s)?);
+        self.plans = Arc::new(vec![Arc::new(Plan::compile(s)?)]);
+        self.model = None;
         Ok(self)
+    }
+
+    /// Chooses per level among `schemes` (each verified exactly and compiled now; at least one)
+    /// and the leaf GEMM by the cost model ([`cost`]; the default [`CostModel`] unless one was
+    /// set with [`Engine::cost_model`]). Only a level the cutoff rule allows is considered. Give
+    /// each orientation a scheme should serve ([`crate::scheme::orientations`]).
+    pub fn with_schemes(mut self, schemes: &[Scheme]) -> Result<Engine, crate::Error> {
+        if schemes.is_empty() {
+            return Err(
+                KernelError::Option("with_schemes needs at least one scheme".into()).into(),
+            );
+        }
+        let plans = schemes
+            .iter()
+            .map(|s| Plan::compile(s).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.plans = Arc::new(plans);
+        self.model.get_or_insert_with(CostModel::default);
+        Ok(self)
+    }
+
+    /// Chooses per level, by the cost model, among the engine's current default scheme (the
+    /// first candidate) and every shipped `learned-*` scheme beyond 2x2 in each of its
+    /// orientations (`<2,3,4;20>` also serves `<4,3,2>`, `<3,4,2>`, ...). The plans are
+    /// compiled once per process.
+    pub fn learned_schemes(mut self) -> Engine {
+        let mut plans = vec![self.plans[0].clone()];
+        plans.extend(learned_plans().iter().cloned());
+        self.plans = Arc::new(plans);
+        self.model.get_or_insert_with(CostModel::default);
+        self
+    }
+
+    /// Uses `model` to choose per level among the candidates and the leaf (also with a single
+    /// candidate: then the model decides whether a level the cutoff allows pays). Invalid
+    /// constants are reported by `gemm`.
+    pub fn cost_model(mut self, model: CostModel) -> Engine {
+        self.model = Some(model);
+        self
+    }
+
+    /// The cost model, if the engine chooses by one.
+    pub fn cost_model_ref(&self) -> Option<&CostModel> {
+        self.model.as_ref()
+    }
+
+    /// The candidate plans (the first is [`Engine::plan`]).
+    pub fn candidates(&self) -> &[Arc<Plan>] {
+        &self.plans
     }
 
     /// Blocks below `c` in any dimension go to the leaf GEMM (must be at least 1; checked by
@@ -317,9 +405,9 @@ impl Engine {
         self.cache.held()
     }
 
-    /// The compiled plan of the engine's scheme.
+    /// The compiled plan of the engine's scheme (with several candidates, the first).
     pub fn plan(&self) -> &Plan {
-        &self.plan
+        &self.plans[0]
     }
 
     /// The leaf GEMM.
@@ -348,13 +436,36 @@ impl Engine {
         })
     }
 
-    fn ctx<T: Element>(&self) -> Result<recurse::Ctx<'_>, crate::Error> {
+    /// The recursion's context for an `m x k x n` product of `T`: with a cost model, the
+    /// choice of every node below the root is decided here, once.
+    fn ctx<T: Element>(
+        &self,
+        m: usize,
+        k: usize,
+        n: usize,
+    ) -> Result<recurse::Ctx<'_>, crate::Error> {
         let cutoff = self.cutoff_for::<T>();
         if cutoff == 0 {
             return Err(KernelError::Option("cutoff = 0: must be at least 1".into()).into());
         }
+        let table = match &self.model {
+            None => None,
+            Some(model) => {
+                model.validate().map_err(KernelError::Option)?;
+                let chooser = cost::Chooser {
+                    model,
+                    plans: &self.plans,
+                    dtype: T::DTYPE,
+                    leaf: self.leaf,
+                    cutoff,
+                    max_levels: self.max_levels,
+                };
+                Some(chooser.table(m, k, n))
+            }
+        };
         Ok(recurse::Ctx {
-            plan: &self.plan,
+            plans: &self.plans,
+            table,
             cutoff,
             max_levels: self.max_levels,
             leaf: self.leaf,
@@ -364,10 +475,33 @@ impl Engine {
 
     /// How many recursion levels an `m x k x n` product of `T` runs with this engine.
     pub fn levels_for<T: Element>(&self, m: usize, k: usize, n: usize) -> usize {
-        match self.ctx::<T>() {
+        match self.ctx::<T>(m, k, n) {
             Ok(c) => c.levels(m, k, n),
             Err(_) => 0,
         }
+    }
+
+    /// The levels an `m x k x n` product of `T` runs, top first: which scheme each one uses and
+    /// the shape it splits (empty: the leaf GEMM on the whole product). The peeled remainders
+    /// of a level go to the leaf and are not listed.
+    pub fn level_choices<T: Element>(
+        &self,
+        m: usize,
+        k: usize,
+        n: usize,
+    ) -> Result<Vec<LevelChoice>, crate::Error> {
+        check_dims(m, k, n)?;
+        let ctx = self.ctx::<T>(m, k, n)?;
+        Ok(ctx
+            .chain(m, k, n)
+            .into_iter()
+            .map(|(p, shape)| LevelChoice {
+                scheme: p.name().to_string(),
+                grid: p.dims(),
+                rank: p.rank(),
+                shape,
+            })
+            .collect())
     }
 
     /// Workspace bytes an `m x k x n` product of `T` allocates with this engine.
@@ -377,8 +511,8 @@ impl Engine {
         k: usize,
         n: usize,
     ) -> Result<usize, crate::Error> {
-        let ctx = self.ctx::<T>()?;
         check_dims(m, k, n)?;
+        let ctx = self.ctx::<T>(m, k, n)?;
         let p = self.thread_count()?;
         Ok(ctx.ws_len::<T>(m, k, n, 0, p) * std::mem::size_of::<T>())
     }
@@ -464,7 +598,7 @@ impl Engine {
     ) -> Result<(), crate::Error> {
         let (m, k, n) = (ar.rows, ar.cols, br.cols);
         let p = self.thread_count()?;
-        let ctx = self.ctx::<T>()?;
+        let ctx = self.ctx::<T>(m, k, n)?;
         for (r, cl, rs, cs, name) in [
             (ar.rows, ar.cols, ar.rs, ar.cs, "A"),
             (br.rows, br.cols, br.rs, br.cs, "B"),

@@ -13,8 +13,23 @@
 //! environment reads. [`Policy::builtin`] has no entries; the tuning file's entries come from
 //! [`crate::tune::policy`], which [`crate::strassen_mul`] and [`Engine::tuned`](super::Engine::tuned)
 //! use.
+//!
+//! # Several schemes
+//! The rule above is the whole decision for an engine with one scheme (the default). An engine
+//! with candidate schemes ([`Engine::learned_schemes`](super::Engine::learned_schemes),
+//! [`Engine::with_schemes`](super::Engine::with_schemes)) applies the same rule per candidate
+//! ([`level_allowed`]) and lets the cost model of [`super::cost`] choose, per level, among the
+//! allowed candidates and the leaf.
 
 use super::Leaf;
+use crate::plan::Plan;
+
+/// The cutoff rule for one level of `plan` on an `m x k x n` product (the depth limit aside):
+/// the plan splits and every block of its grid is at least `cutoff` in each dimension.
+pub fn level_allowed(plan: &Plan, cutoff: usize, m: usize, k: usize, n: usize) -> bool {
+    let (m0, k0, n0) = plan.dims();
+    plan.splits() && m / m0 >= cutoff && k / k0 >= cutoff && n / n0 >= cutoff
+}
 
 /// One cutoff for a dtype, leaf and thread count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

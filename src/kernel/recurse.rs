@@ -28,7 +28,9 @@
 //! temporary-bound step and gives each worker its own one-thread workspace; for Strassen with
 //! `p = 2` at the top that is about `2 (n/2)^2 + 2 (3 (n/2)^2 + (n/2)^2) = 2.5 n^2` elements.
 
+use super::cost::Table;
 use super::leaf;
+use super::policy::level_allowed;
 use super::profile::{timed, Phase};
 use super::simd::{self, Isa};
 use super::view::{RawMut, RawRef};
@@ -36,10 +38,15 @@ use super::workspace::{padded, take};
 use super::{Element, KernelError, Leaf};
 use crate::plan::{Dest, Plan, Schedule, Step, Term};
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// Everything one product call needs besides its operands.
 pub(crate) struct Ctx<'p> {
-    pub plan: &'p Plan,
+    /// The candidate plans (at least one).
+    pub plans: &'p [Arc<Plan>],
+    /// The cost model's choice per node (see [`super::cost`]); `None`: the cutoff rule with
+    /// `plans[0]` at every level.
+    pub table: Option<Table>,
     pub cutoff: usize,
     pub max_levels: usize,
     pub leaf: Leaf,
@@ -106,42 +113,49 @@ fn with_views<V: Copy, R>(
 }
 
 impl Ctx<'_> {
+    /// The plan whose level an `m x k x n` product at `depth` runs, or `None` for the leaf. The
+    /// children of a node all have the same shape and depth, so they all make the same choice.
+    pub fn plan_at(&self, m: usize, k: usize, n: usize, depth: usize) -> Option<&Plan> {
+        if depth >= self.max_levels || m == 0 || k == 0 || n == 0 {
+            return None;
+        }
+        match &self.table {
+            None => {
+                let p = &*self.plans[0];
+                level_allowed(p, self.cutoff, m, k, n).then_some(p)
+            }
+            Some(t) => t.get(m, k, n, depth).map(|i| &*self.plans[i]),
+        }
+    }
+
     /// Whether an `m x k x n` product at `depth` runs one more level.
     pub fn recurses(&self, m: usize, k: usize, n: usize, depth: usize) -> bool {
-        if depth >= self.max_levels || !self.plan.splits() {
-            return false;
+        self.plan_at(m, k, n, depth).is_some()
+    }
+
+    /// The plans of the levels an `m x k x n` product runs, with the shape each one splits.
+    pub fn chain(&self, m: usize, k: usize, n: usize) -> Vec<(&Plan, (usize, usize, usize))> {
+        let (mut m, mut k, mut n) = (m, k, n);
+        let mut out = Vec::new();
+        while let Some(p) = self.plan_at(m, k, n, out.len()) {
+            out.push((p, (m, k, n)));
+            let (m0, k0, n0) = p.dims();
+            (m, k, n) = (m / m0, k / k0, n / n0);
         }
-        let (m0, k0, n0) = self.plan.dims();
-        m / m0 >= self.cutoff && k / k0 >= self.cutoff && n / n0 >= self.cutoff
+        out
     }
 
     /// How many levels an `m x k x n` product runs.
     pub fn levels(&self, m: usize, k: usize, n: usize) -> usize {
-        let (m0, k0, n0) = self.plan.dims();
-        let (mut m, mut k, mut n, mut d) = (m, k, n, 0);
-        while self.recurses(m, k, n, d) {
-            (m, k, n, d) = (m / m0, k / k0, n / n0, d + 1);
-        }
-        d
-    }
-
-    fn needs_temp(&self) -> bool {
-        self.plan.schedule(true).temps > 0 || self.plan.schedule(false).temps > 0
-    }
-
-    fn max_temps(&self) -> usize {
-        self.plan
-            .schedule(true)
-            .temps
-            .max(self.plan.schedule(false).temps)
+        self.chain(m, k, n).len()
     }
 
     /// Workspace elements an `m x k x n` product at `depth` needs on `threads` threads.
     pub fn ws_len<T>(&self, m: usize, k: usize, n: usize, depth: usize, threads: usize) -> usize {
-        if m == 0 || k == 0 || n == 0 || !self.recurses(m, k, n, depth) {
+        let Some(plan) = self.plan_at(m, k, n, depth) else {
             return 0;
-        }
-        let (m0, k0, n0) = self.plan.dims();
+        };
+        let (m0, k0, n0) = plan.dims();
         let (mb, kb, nb) = (m / m0, k / k0, n / n0);
         if self.last_level(mb, kb, nb, depth) {
             return leaf::product_ws_len::<T>(self.leaf, mb, kb, nb);
@@ -149,14 +163,14 @@ impl Ctx<'_> {
         let st = padded::<T>(mb * kb) + padded::<T>(kb * nb);
         let seq_child = self.ws_len::<T>(mb, kb, nb, depth + 1, 1);
         if threads <= 1 {
-            let tmp = if self.needs_temp() {
+            let tmp = if needs_temp(plan) {
                 padded::<T>(mb * nb)
             } else {
                 0
             };
             return st + tmp + seq_child;
         }
-        let temps = padded::<T>(self.max_temps() * padded::<T>(mb * nb));
+        let temps = padded::<T>(max_temps(plan) * padded::<T>(mb * nb));
         let worker = st + seq_child;
         let coop = st + self.ws_len::<T>(mb, kb, nb, depth + 1, threads);
         temps + (threads * worker).max(coop)
@@ -191,13 +205,13 @@ impl Ctx<'_> {
             }
             return Ok(());
         }
-        if !self.recurses(m, k, n, depth) {
+        let Some(plan) = self.plan_at(m, k, n, depth) else {
             // SAFETY: forwarded contract.
             return timed(Phase::Leaf, depth, || unsafe {
                 leaf::gemm(self.leaf, alpha, a, b, beta, c, threads)
             });
-        }
-        let (m0, k0, n0) = self.plan.dims();
+        };
+        let (m0, k0, n0) = plan.dims();
         let (mb, kb, nb) = (m / m0, k / k0, n / n0);
         let (mc, kc, nc) = (mb * m0, kb * k0, nb * n0);
         let blk = Blocks {
@@ -213,9 +227,9 @@ impl Ctx<'_> {
         // SAFETY: (all calls below) forwarded contract; the peeled pieces of C are disjoint.
         unsafe {
             if self.last_level(mb, kb, nb, depth) {
-                self.product_level(depth, alpha, &blk, self.plan.schedule(ow), ws, threads)?;
+                self.product_level(plan, depth, alpha, &blk, ow, ws, threads)?;
             } else {
-                self.level(depth, alpha, &blk, self.plan.schedule(ow), ws, threads)?;
+                self.level(plan, depth, alpha, &blk, ow, ws, threads)?;
             }
             if kc < k {
                 timed(Phase::Fringe, depth, || {
@@ -269,22 +283,25 @@ impl Ctx<'_> {
     /// in schedule order, with the product's A and B blocks as operand terms and every C block it
     /// feeds as an output (overwritten where the schedule writes the block first). The products
     /// run one after another, each on all `threads` threads.
+    #[allow(clippy::too_many_arguments)]
     unsafe fn product_level<T: Element>(
         &self,
+        plan: &Plan,
         depth: usize,
         alpha: T,
         blk: &Blocks<T>,
-        sched: &Schedule,
+        ow: bool,
         ws: &mut [T],
         threads: usize,
     ) -> Result<(), KernelError> {
+        let sched = plan.schedule(ow);
         for &z in &sched.zero_blocks {
             // SAFETY: a block of C.
             timed(Phase::Zero, depth, || unsafe {
                 simd::scale(blk.c(z), T::ZERO, threads)
             });
         }
-        let data = self.plan.data();
+        let data = plan.data();
         let mut outs: Vec<leaf::Out<T>> = Vec::new();
         for step in &sched.steps {
             let r = step.product;
@@ -325,16 +342,19 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// One level over the divisible core.
+    /// One level of `plan` over the divisible core.
+    #[allow(clippy::too_many_arguments)]
     unsafe fn level<T: Element>(
         &self,
+        plan: &Plan,
         depth: usize,
         alpha: T,
         blk: &Blocks<T>,
-        sched: &Schedule,
+        ow: bool,
         ws: &mut [T],
         threads: usize,
     ) -> Result<(), KernelError> {
+        let sched = plan.schedule(ow);
         for &z in &sched.zero_blocks {
             // SAFETY: a block of C.
             timed(Phase::Zero, depth, || unsafe {
@@ -343,13 +363,13 @@ impl Ctx<'_> {
         }
         if threads > 1 {
             // SAFETY: forwarded contract.
-            return unsafe { self.level_par(depth, alpha, blk, sched, ws, threads) };
+            return unsafe { self.level_par(plan, depth, alpha, blk, sched, ws, threads) };
         }
         let (mb, kb, nb) = (blk.mb, blk.kb, blk.nb);
         let mut ws = ws;
         let s_buf = take(&mut ws, mb * kb)?.as_mut_ptr();
         let t_buf = take(&mut ws, kb * nb)?.as_mut_ptr();
-        let m_buf = if self.needs_temp() {
+        let m_buf = if needs_temp(plan) {
             take(&mut ws, mb * nb)?.as_mut_ptr()
         } else {
             std::ptr::null_mut()
@@ -357,7 +377,7 @@ impl Ctx<'_> {
         for step in &sched.steps {
             // SAFETY: forwarded contract; the buffers are disjoint parts of the workspace.
             unsafe {
-                self.compute(depth, alpha, blk, step, s_buf, t_buf, m_buf, ws, 1)?;
+                self.compute(plan, depth, alpha, blk, step, s_buf, t_buf, m_buf, ws, 1)?;
                 self.scatter(depth, blk, step, m_buf, 1);
             }
         }
@@ -365,8 +385,10 @@ impl Ctx<'_> {
     }
 
     /// Phase 1 and phase 2 of a level on `threads` threads (see the module documentation).
+    #[allow(clippy::too_many_arguments)]
     unsafe fn level_par<T: Element>(
         &self,
+        plan: &Plan,
         depth: usize,
         alpha: T,
         blk: &Blocks<T>,
@@ -377,7 +399,7 @@ impl Ctx<'_> {
         let (mb, kb, nb) = (blk.mb, blk.kb, blk.nb);
         let m_len = padded::<T>(mb * nb);
         let mut ws = ws;
-        let temps = take(&mut ws, self.max_temps() * m_len)?.as_mut_ptr();
+        let temps = take(&mut ws, max_temps(plan) * m_len)?.as_mut_ptr();
         // The temporary of step i of phase 1 (if its destination is a temporary).
         let phase1 = &sched.steps[..sched.phase2_start];
         let mut temp_of = Vec::with_capacity(phase1.len());
@@ -402,7 +424,11 @@ impl Ctx<'_> {
             temp_of[i].0
         };
         // SAFETY: forwarded contract.
-        unsafe { self.deal(depth, alpha, blk, &tasks1, &temp_for, ws, worker_len, p)? };
+        unsafe {
+            self.deal(
+                plan, depth, alpha, blk, &tasks1, &temp_for, ws, worker_len, p,
+            )?
+        };
         for (i, step) in phase1.iter().enumerate() {
             // SAFETY: forwarded contract.
             unsafe { self.scatter(depth, blk, step, temp_of[i].0, p) };
@@ -427,6 +453,7 @@ impl Ctx<'_> {
         // SAFETY: forwarded contract.
         unsafe {
             self.deal(
+                plan,
                 depth,
                 alpha,
                 blk,
@@ -445,6 +472,7 @@ impl Ctx<'_> {
     #[allow(clippy::too_many_arguments)]
     unsafe fn deal<T: Element>(
         &self,
+        plan: &Plan,
         depth: usize,
         alpha: T,
         blk: &Blocks<T>,
@@ -478,6 +506,7 @@ impl Ctx<'_> {
                             // steps write C blocks or temporaries no other concurrent step touches.
                             unsafe {
                                 self.compute(
+                                    plan,
                                     depth,
                                     alpha,
                                     blk,
@@ -502,6 +531,7 @@ impl Ctx<'_> {
                 // SAFETY: forwarded contract.
                 unsafe {
                     self.compute(
+                        plan,
                         depth,
                         alpha,
                         blk,
@@ -523,6 +553,7 @@ impl Ctx<'_> {
     #[allow(clippy::too_many_arguments)]
     unsafe fn compute<T: Element>(
         &self,
+        plan: &Plan,
         depth: usize,
         alpha: T,
         blk: &Blocks<T>,
@@ -533,7 +564,7 @@ impl Ctx<'_> {
         ws: &mut [T],
         threads: usize,
     ) -> Result<(), KernelError> {
-        let data = self.plan.data();
+        let data = plan.data();
         let r = step.product;
         // SAFETY: (both) s_buf / t_buf hold mb*kb / kb*nb elements of workspace.
         let (s, sa) = timed(Phase::Operands, depth, || unsafe {
@@ -613,6 +644,16 @@ impl Ctx<'_> {
             });
         }
     }
+}
+
+/// Whether a level of `plan` needs a product temporary on one thread.
+fn needs_temp(plan: &Plan) -> bool {
+    max_temps(plan) > 0
+}
+
+/// The most product temporaries either schedule of `plan` uses.
+fn max_temps(plan: &Plan) -> usize {
+    plan.schedule(true).temps.max(plan.schedule(false).temps)
 }
 
 /// A raw pointer that may cross threads (it points into the workspace; tasks use disjoint parts).

@@ -11,6 +11,7 @@ pub mod format;
 pub mod import;
 mod io;
 pub mod kron;
+pub mod orient;
 mod shipped;
 pub mod verify;
 
@@ -22,6 +23,7 @@ pub use equiv::{
 pub use expand::{expansion_errors, ExpansionError};
 pub use format::{FieldProblem, FORMAT, MAX_COEFF, MAX_DIM, MAX_TENSOR, MAX_VERIFY_TERMS};
 pub use kron::kron;
+pub use orient::orientations;
 pub use shipped::shipped_names;
 pub use verify::{FailedEquation, Verdict};
 
