@@ -35,7 +35,7 @@ use strass::machine::Machine;
 use strass::plan::{Dest, Plan};
 use strass::scheme::Scheme;
 use strass::tune::measure::{gemm_flops, median, random_matrix, ResidualCheck};
-use strass::{Element, Engine, MatMut, MatRef};
+use strass::{Element, Engine};
 
 /// One configuration of the product.
 struct Config {
@@ -164,21 +164,6 @@ fn time<R>(f: impl FnOnce() -> R) -> (f64, R) {
     (t.elapsed().as_secs_f64(), r)
 }
 
-fn mul<T: Element>(e: &Engine, a: &[T], b: &[T], c: &mut [T], n: usize) {
-    e.gemm(
-        T::ONE,
-        MatRef::row_major(a, n, n).expect("A"),
-        MatRef::row_major(b, n, n).expect("B"),
-        T::ZERO,
-        MatMut::row_major(c, n, n).expect("C"),
-    )
-    .expect("product");
-}
-
-fn openblas<T: Element>(a: &[T], b: &[T], c: &mut [T], n: usize) {
-    common::openblas_mul(1, a, b, c, n).expect("OpenBLAS");
-}
-
 /// Calibrates the model for `T`: the packed GEMM alone at each size in `sizes` (median time and
 /// its packing phases), and the kernel's operand-sum bandwidth on `n/2` blocks.
 fn calibrate<T: Element>(sizes: &[usize], n: usize) -> Calib {
@@ -187,12 +172,13 @@ fn calibrate<T: Element>(sizes: &[usize], n: usize) -> Calib {
     for &b in sizes {
         let (x, y) = (random_matrix::<T>(b, b, 11), random_matrix::<T>(b, b, 12));
         let mut z = vec![T::ZERO; b * b];
-        mul(&gemm, &x, &y, &mut z, b);
+        common::engine_mul(&gemm, 1, &x, &y, &mut z, b).expect("product");
         let reps = if b <= 1024 { 7 } else { 3 };
         let mut runs: Vec<(f64, Vec<Entry>)> = (0..reps)
             .map(|_| {
                 profile::reset();
-                let wall = time(|| mul(&gemm, &x, &y, &mut z, b)).0;
+                let wall =
+                    time(|| common::engine_mul(&gemm, 1, &x, &y, &mut z, b).expect("product")).0;
                 (wall, profile::snapshot())
             })
             .collect();
@@ -287,8 +273,8 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
         for (i, cfg) in configs.iter().enumerate() {
             profile::reset();
             let (wall, ()) = time(|| match &cfg.engine {
-                Some(e) => mul(e, &a, &b, &mut c, n),
-                None => openblas(&a, &b, &mut c, n),
+                Some(e) => common::engine_mul(e, 1, &a, &b, &mut c, n).expect("product"),
+                None => common::openblas_mul(1, &a, &b, &mut c, n).expect("OpenBLAS"),
             });
             let phases = profile::snapshot();
             if round == 0 {

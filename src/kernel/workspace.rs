@@ -1,11 +1,6 @@
 //! The workspace: one zero-initialised, 64-byte aligned buffer allocated before the recursion
 //! starts, carved into temporaries as the recursion descends. Nothing inside the recursion
 //! allocates matrix memory.
-//!
-//! On Linux a workspace of at least [`HUGE_MIN_BYTES`] is an anonymous memory map (zeroed by the
-//! kernel) marked for transparent huge pages (`madvise(MADV_HUGEPAGE)`) before it is first
-//! touched: the recursion's operand sums and packing then stream through 2 MiB pages instead of
-//! 4 KiB ones, with far fewer TLB misses. The same helper backs the packed GEMM's buffers.
 
 use super::{Element, KernelError};
 use std::alloc::{alloc_zeroed, dealloc, Layout};
@@ -18,48 +13,7 @@ const ALIGN: usize = 64;
 pub(crate) struct Workspace {
     ptr: NonNull<u8>,
     bytes: usize,
-    backing: Backing,
-}
-
-/// How a [`Workspace`]'s memory was obtained (and so how it is freed).
-enum Backing {
-    /// Nothing (zero bytes).
-    None,
-    /// The global allocator, with this layout.
-    Heap(Layout),
-    /// An anonymous memory map of this many bytes.
-    #[cfg(target_os = "linux")]
-    Map(usize),
-}
-
-/// Workspaces of at least this many bytes are memory maps advised for huge pages (Linux).
-pub(crate) const HUGE_MIN_BYTES: usize = 4 << 20;
-
-/// An anonymous, zeroed, private memory map of `bytes` (rounded up to 2 MiB) advised for
-/// transparent huge pages, or `None` if the system refuses it.
-#[cfg(target_os = "linux")]
-fn map_huge(bytes: usize) -> Option<(NonNull<u8>, usize)> {
-    const HUGE: usize = 2 << 20;
-    let len = bytes.checked_next_multiple_of(HUGE)?;
-    // SAFETY: an anonymous private mapping at an address the kernel picks touches no existing
-    // memory; the result is checked against MAP_FAILED.
-    let p = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        return None;
-    }
-    // SAFETY: [p, p + len) is the mapping just created. The advice is only a hint: if the
-    // kernel ignores it the memory is still valid, ordinary pages.
-    unsafe { libc::madvise(p, len, libc::MADV_HUGEPAGE) };
-    NonNull::new(p.cast::<u8>()).map(|p| (p, len))
+    layout: Option<Layout>,
 }
 
 // SAFETY: Workspace owns its memory exclusively, like a Vec<u8>.
@@ -74,18 +28,8 @@ impl Workspace {
             return Ok(Workspace {
                 ptr: NonNull::<u64>::dangling().cast(),
                 bytes: 0,
-                backing: Backing::None,
+                layout: None,
             });
-        }
-        #[cfg(target_os = "linux")]
-        if bytes >= HUGE_MIN_BYTES {
-            if let Some((ptr, len)) = map_huge(bytes) {
-                return Ok(Workspace {
-                    ptr,
-                    bytes,
-                    backing: Backing::Map(len),
-                });
-            }
         }
         let layout =
             Layout::from_size_align(bytes, ALIGN).map_err(|_| KernelError::Alloc { bytes })?;
@@ -95,7 +39,7 @@ impl Workspace {
         Ok(Workspace {
             ptr,
             bytes,
-            backing: Backing::Heap(layout),
+            layout: Some(layout),
         })
     }
 
@@ -115,15 +59,9 @@ impl Workspace {
 
 impl Drop for Workspace {
     fn drop(&mut self) {
-        match self.backing {
-            Backing::None => {}
+        if let Some(layout) = self.layout {
             // SAFETY: allocated by alloc_zeroed with exactly this layout.
-            Backing::Heap(layout) => unsafe { dealloc(self.ptr.as_ptr(), layout) },
-            #[cfg(target_os = "linux")]
-            Backing::Map(len) => {
-                // SAFETY: the mapping of `len` bytes created by `map_huge`, unmapped once.
-                unsafe { libc::munmap(self.ptr.as_ptr().cast(), len) };
-            }
+            unsafe { dealloc(self.ptr.as_ptr(), layout) }
         }
     }
 }
