@@ -5,8 +5,11 @@
 //! STRASS_BENCH_SIZES=2048 STRASS_BENCH_DTYPES=f32 cargo bench --features openblas,profile --bench profile
 //! ```
 //!
-//! For each dtype and size it runs, interleaved (A B C A B C ...), OpenBLAS, strass's packed GEMM alone and the recursion with 1, 2 and 3 levels of Strassen and
-//! of Winograd's variant, on one thread. The kernel's timed phases (`strass::kernel::profile`,
+//! For each dtype and size it runs, interleaved (A B C A B C ...), OpenBLAS, strass's packed GEMM
+//! alone, the recursion with 1, 2 and 3 levels of Strassen and of Winograd's variant (last level
+//! [`Variant::MultiOutput`], the default), the same Strassen levels with the other last-level
+//! variants ([`Variant::Packed`], "AB", and [`Variant::Explicit`]), and the default engine, on one
+//! thread. The kernel's timed phases (`strass::kernel::profile`,
 //! feature `profile`) split each product's time per recursion depth into leaf products, operand
 //! sums, scatters, zeroing and peeled fringes, and the packed GEMM's time into packing A,
 //! packing B and micro-kernels.
@@ -17,7 +20,9 @@
 //! kernel's own operand sum (`strass::kernel::profile::sum_bandwidth`). A leaf product with `t_A`
 //! and `t_B` operand terms costs `G(b) + (t_A - 1) P_A(b) + (t_B - 1) P_B(b)` (each further term
 //! is one more packing pass) plus its further outputs (read and written once) at `BW`; a level's
-//! explicit operand sums, scatters and zeroing are the bytes they move at `BW`. The tables put
+//! explicit operand sums, scatters and zeroing are the bytes they move at `BW`. With the AB
+//! variant the last level's further outputs are scatter passes instead; with the explicit one the
+//! last level is priced as the upper levels, over plain leaf GEMMs. The tables put
 //! prediction beside measurement.
 //!
 //! Knobs: `STRASS_BENCH_SIZES` (default `4096,8192`), `STRASS_BENCH_DTYPES` (default `f32,f64`),
@@ -35,13 +40,14 @@ use strass::machine::Machine;
 use strass::plan::{Dest, Plan};
 use strass::scheme::Scheme;
 use strass::tune::measure::{gemm_flops, median, random_matrix, ResidualCheck};
-use strass::{Element, Engine};
+use strass::{Element, Engine, Variant};
 
 /// One configuration of the product.
 struct Config {
     name: String,
     engine: Option<Engine>,
     levels: usize,
+    variant: Variant,
 }
 
 /// One timed run: wall seconds and the phase counters.
@@ -99,13 +105,40 @@ impl Predicted {
 }
 
 /// Predicts an `n^3` product with `levels` levels of `plan` (square blocks, `n` divisible).
-fn predict(plan: &Plan, n: usize, levels: usize, size: usize, c: &Calib) -> Predicted {
+/// The last level runs `variant` (`Explicit`: priced as the upper levels).
+fn predict(
+    plan: &Plan,
+    n: usize,
+    levels: usize,
+    variant: Variant,
+    size: usize,
+    c: &Calib,
+) -> Predicted {
     let mut p = Predicted::default();
-    node(plan, n, levels, true, size, c, &mut p);
+    node(plan, n, levels, variant, true, size, c, &mut p);
     p
 }
 
-fn node(plan: &Plan, n: usize, levels: usize, ow: bool, size: usize, c: &Calib, p: &mut Predicted) {
+/// Bytes-at-bandwidth seconds of the scatters of `step` (each target read and written once,
+/// written only when fresh; the source read once).
+fn scatter_seconds(step: &strass::plan::Step, block: f64, c: &Calib) -> f64 {
+    step.scatter
+        .iter()
+        .map(|s| if s.fresh { 2.0 } else { 3.0 } * block / c.bw)
+        .sum()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn node(
+    plan: &Plan,
+    n: usize,
+    levels: usize,
+    variant: Variant,
+    ow: bool,
+    size: usize,
+    c: &Calib,
+    p: &mut Predicted,
+) {
     if levels == 0 {
         p.flops += c.at(n).wall;
         return;
@@ -115,9 +148,19 @@ fn node(plan: &Plan, n: usize, levels: usize, ow: bool, size: usize, c: &Calib, 
     let block = (b * b * size) as f64;
     let sched = plan.schedule(ow);
     p.additions += sched.zero_blocks.len() as f64 * block / c.bw;
-    if levels == 1 {
+    if levels == 1 && variant != Variant::Explicit {
         for step in &sched.steps {
             let r = step.product;
+            let g = c.at(b);
+            let extra_a = (d.a_terms[r].len() - 1) as f64 * g.pack_a;
+            let extra_b = (d.b_terms[r].len() - 1) as f64 * g.pack_b;
+            p.flops += g.wall;
+            if variant == Variant::Packed {
+                // One output, then a scatter pass to the others.
+                p.product_extra += extra_a + extra_b;
+                p.additions += scatter_seconds(step, block, c);
+                continue;
+            }
             // Every further output is read and written once (written only when fresh).
             let extra_out: f64 = d.c_terms[r]
                 .iter()
@@ -132,10 +175,6 @@ fn node(plan: &Plan, n: usize, levels: usize, ow: bool, size: usize, c: &Calib, 
                     }
                 })
                 .sum();
-            let g = c.at(b);
-            let extra_a = (d.a_terms[r].len() - 1) as f64 * g.pack_a;
-            let extra_b = (d.b_terms[r].len() - 1) as f64 * g.pack_b;
-            p.flops += g.wall;
             p.product_extra += extra_a + extra_b + extra_out * block / c.bw;
         }
         return;
@@ -147,14 +186,12 @@ fn node(plan: &Plan, n: usize, levels: usize, ow: bool, size: usize, c: &Calib, 
                 p.additions += (t + 1) as f64 * block / c.bw;
             }
         }
-        for s in &step.scatter {
-            p.additions += if s.fresh { 2.0 } else { 3.0 } * block / c.bw;
-        }
+        p.additions += scatter_seconds(step, block, c);
         let child_ow = match step.dest {
             Dest::Block { fresh, .. } => fresh,
             Dest::Temp => true,
         };
-        node(plan, b, levels - 1, child_ow, size, c, p);
+        node(plan, b, levels - 1, variant, child_ow, size, c, p);
     }
 }
 
@@ -213,11 +250,13 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
         name: "OpenBLAS".into(),
         engine: None,
         levels: 0,
+        variant: Variant::MultiOutput,
     });
     configs.push(Config {
         name: "packed GEMM".into(),
         engine: Some(strassen.clone().max_levels(0)),
         levels: 0,
+        variant: Variant::MultiOutput,
     });
     for (label, base) in [("Strassen", &strassen), ("Winograd", &winograd)] {
         for &l in levels {
@@ -228,6 +267,24 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
                 name: format!("{label}, {l} level{}", if l == 1 { "" } else { "s" }),
                 engine: Some(base.clone().cutoff(n >> l).max_levels(l)),
                 levels: l,
+                variant: Variant::MultiOutput,
+            });
+        }
+    }
+    // The other last-level variants, with Strassen.
+    for (label, v) in [("AB", Variant::Packed), ("explicit", Variant::Explicit)] {
+        for &l in levels {
+            if n >> l < 16 {
+                continue;
+            }
+            configs.push(Config {
+                name: format!(
+                    "Strassen, {l} level{}, {label} last level",
+                    if l == 1 { "" } else { "s" }
+                ),
+                engine: Some(strassen.clone().cutoff(n >> l).max_levels(l).variant(v)),
+                levels: l,
+                variant: v,
             });
         }
     }
@@ -235,6 +292,7 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
         name: "default engine".into(),
         levels: strassen.levels_for::<T>(n, n, n),
         engine: Some(strassen.clone()),
+        variant: strassen.variant_kind(),
     });
 
     let leaf_sizes: Vec<usize> = (0..=levels.iter().copied().max().unwrap_or(0))
@@ -308,7 +366,7 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
         let m = med(&samples[i]);
         let pred = cfg.engine.as_ref().map(|e| {
             let size = std::mem::size_of::<T>();
-            predict(e.plan(), n, cfg.levels, size, &calib)
+            predict(e.plan(), n, cfg.levels, cfg.variant, size, &calib)
         });
         let (p_s, p_err) = pred.map_or(("-".into(), "-".into()), |p| {
             (

@@ -50,5 +50,5 @@ pub use api::{dgemm, sgemm, strassen_mul, try_dgemm, try_sgemm};
 pub use error::{Error, Result};
 #[cfg(feature = "openblas")]
 pub use kernel::blas;
-pub use kernel::{Element, Engine, Leaf, MatMut, MatRef, Policy};
+pub use kernel::{Element, Engine, Leaf, MatMut, MatRef, Policy, Variant};
 pub use scheme::Scheme;

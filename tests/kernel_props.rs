@@ -9,7 +9,7 @@ mod common;
 
 use common::{bound_units, classical, kron, scheme, Lcg};
 use proptest::prelude::*;
-use strass::{Element, Engine, Leaf, MatMut, MatRef, Scheme};
+use strass::{Element, Engine, Leaf, MatMut, MatRef, Scheme, Variant};
 
 /// How an operand is laid out in memory.
 #[derive(Debug, Clone, Copy)]
@@ -125,6 +125,7 @@ struct Case {
     beta: f64,
     cutoff: usize,
     threads: usize,
+    variant: Variant,
     seed: u64,
 }
 
@@ -150,6 +151,8 @@ fn case(max_dim: usize) -> impl Strategy<Value = Case> {
                 beta,
                 cutoff,
                 threads,
+                // Drawn by `run_variants`.
+                variant: Variant::MultiOutput,
                 seed,
             },
         )
@@ -167,7 +170,8 @@ fn check<T: Element>(
         .unwrap()
         .cutoff(c.cutoff)
         .max_levels(max_levels)
-        .threads(c.threads);
+        .threads(c.threads)
+        .variant(c.variant);
     let (m, k, n) = (c.m, c.k, c.n);
     let mut rng = Lcg(c.seed);
     let nan = T::from_f64(f64::NAN);
@@ -236,13 +240,30 @@ fn check<T: Element>(
     Ok(())
 }
 
+/// Every last-level variant; each case draws one.
+const VARIANTS: [Variant; 3] = [Variant::MultiOutput, Variant::Packed, Variant::Explicit];
+
 fn run(s: &Scheme, leaf: Leaf, max_levels: usize, cases: u32, max_dim: usize) {
+    run_variants(s, leaf, max_levels, cases, max_dim, &VARIANTS)
+}
+
+fn run_variants(
+    s: &Scheme,
+    leaf: Leaf,
+    max_levels: usize,
+    cases: u32,
+    max_dim: usize,
+    variants: &[Variant],
+) {
     let cfg = ProptestConfig {
         cases,
         failure_persistence: None,
         ..ProptestConfig::default()
     };
-    proptest!(cfg, |(c in case(max_dim), f64_type in any::<bool>())| {
+    let variants = variants.to_vec();
+    proptest!(cfg, |(c0 in case(max_dim), f64_type in any::<bool>(), pick in any::<prop::sample::Index>())| {
+        let mut c = c0;
+        c.variant = *pick.get(&variants);
         if f64_type {
             check::<f64>(s, leaf, max_levels, &c)?;
         } else {
@@ -288,4 +309,23 @@ fn fused_leaf_strassen_and_learned_match_classical_within_bound() {
 fn fused_leaf_winograd_and_rectangular_match_classical_within_bound() {
     run(&scheme("winograd"), Leaf::Fused, 3, 96, 300);
     run(&classical(2, 3, 4), Leaf::Fused, 2, 64, 300);
+}
+
+/// Every scheme shape the other tests cover, with one last-level variant only.
+fn run_variant(v: Variant) {
+    let v = [v];
+    run_variants(&scheme("strassen"), Leaf::Fused, 3, 96, 300, &v);
+    run_variants(&scheme("winograd"), Leaf::Fused, 3, 64, 300, &v);
+    run_variants(&classical(2, 3, 4), Leaf::Fused, 2, 48, 300, &v);
+    run_variants(&scheme("strassen"), Leaf::MatrixMultiply, 3, 48, 300, &v);
+}
+
+#[test]
+fn packed_variant_matches_classical_within_bound() {
+    run_variant(Variant::Packed);
+}
+
+#[test]
+fn explicit_variant_matches_classical_within_bound() {
+    run_variant(Variant::Explicit);
 }

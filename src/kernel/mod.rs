@@ -147,6 +147,34 @@ pub enum Leaf {
     Fused,
 }
 
+/// How the last recursion level (the one whose products go to the leaf GEMM) forms its operand
+/// sums and writes its products into C. The levels above it always form their sums explicitly
+/// (written once into the workspace) and scatter each product from one C block or temporary:
+/// their products are themselves recursions, with no packing step to fold the sums into.
+///
+/// With a classical leaf ([`Leaf::MatrixMultiply`], OpenBLAS) there is no packing to fold sums
+/// into either: [`Variant::MultiOutput`] and [`Variant::Packed`] then write the sums into
+/// temporaries as [`Variant::Explicit`] does, and differ only in where the product goes first.
+/// `bench-results/profile.md` measures the three side by side.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+pub enum Variant {
+    /// ABC: one product-contract call per product; with the packed leaf the sums of A and B
+    /// blocks are formed while packing and every micro-tile is added to each C block the
+    /// product feeds, from registers (no temporaries, no scatter pass). The default.
+    #[default]
+    MultiOutput,
+    /// AB: the sums are formed while packing as with `MultiOutput`, but the product is written
+    /// to one destination only (the C block the schedule writes first, or a temporary); one
+    /// scatter pass then adds it to the other C blocks it feeds.
+    Packed,
+    /// Explicit: the sums are written once into workspace temporaries, one plain leaf GEMM
+    /// computes the product into one destination, and a scatter pass adds it to the others
+    /// (what the upper levels do).
+    Explicit,
+}
+
 /// Errors from the kernel: bad shapes, strides, options, or allocation failure.
 #[derive(Debug, thiserror::Error)]
 pub enum KernelError {
@@ -260,6 +288,7 @@ pub struct Engine {
     policy: Arc<Policy>,
     max_levels: usize,
     leaf: Leaf,
+    variant: Variant,
     threads: Result<usize, String>,
     pin: bool,
     pool: Arc<OnceLock<Result<Arc<rayon::ThreadPool>, String>>>,
@@ -284,6 +313,7 @@ impl Engine {
             policy: Arc::new(Policy::builtin()),
             max_levels: usize::MAX,
             leaf: Leaf::Fused,
+            variant: Variant::default(),
             threads: default_threads(),
             pin: false,
             pool: Arc::new(OnceLock::new()),
@@ -379,6 +409,18 @@ impl Engine {
         self
     }
 
+    /// How the last recursion level forms its sums and outputs (see [`Variant`]; default
+    /// [`Variant::MultiOutput`]).
+    pub fn variant(mut self, v: Variant) -> Engine {
+        self.variant = v;
+        self
+    }
+
+    /// The last level's variant.
+    pub fn variant_kind(&self) -> Variant {
+        self.variant
+    }
+
     /// `p` threads (1 to [`MAX_THREADS`]; checked by `gemm`).
     pub fn threads(mut self, p: usize) -> Engine {
         self.threads = Ok(p);
@@ -469,6 +511,7 @@ impl Engine {
             cutoff,
             max_levels: self.max_levels,
             leaf: self.leaf,
+            variant: self.variant,
             isa: Isa::selected(),
         })
     }

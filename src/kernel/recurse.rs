@@ -35,7 +35,7 @@ use super::profile::{timed, Phase};
 use super::simd::{self, Isa};
 use super::view::{RawMut, RawRef};
 use super::workspace::{padded, take};
-use super::{Element, KernelError, Leaf};
+use super::{Element, KernelError, Leaf, Variant};
 use crate::plan::{Dest, Plan, Schedule, Step, Term};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -50,6 +50,8 @@ pub(crate) struct Ctx<'p> {
     pub cutoff: usize,
     pub max_levels: usize,
     pub leaf: Leaf,
+    /// How the last level forms its operands and outputs.
+    pub variant: Variant,
     pub isa: Isa,
 }
 
@@ -157,8 +159,13 @@ impl Ctx<'_> {
         };
         let (m0, k0, n0) = plan.dims();
         let (mb, kb, nb) = (m / m0, k / k0, n / n0);
-        if self.last_level(mb, kb, nb, depth) {
-            return leaf::product_ws_len::<T>(self.leaf, mb, kb, nb);
+        if self.product_level_at(mb, kb, nb, depth) {
+            let tmp = if self.variant == Variant::Packed && needs_temp(plan) {
+                padded::<T>(mb * nb)
+            } else {
+                0
+            };
+            return leaf::product_ws_len::<T>(self.leaf, mb, kb, nb) + tmp;
         }
         let st = padded::<T>(mb * kb) + padded::<T>(kb * nb);
         let seq_child = self.ws_len::<T>(mb, kb, nb, depth + 1, 1);
@@ -226,7 +233,7 @@ impl Ctx<'_> {
         };
         // SAFETY: (all calls below) forwarded contract; the peeled pieces of C are disjoint.
         unsafe {
-            if self.last_level(mb, kb, nb, depth) {
+            if self.product_level_at(mb, kb, nb, depth) {
                 self.product_level(plan, depth, alpha, &blk, ow, ws, threads)?;
             } else {
                 self.level(plan, depth, alpha, &blk, ow, ws, threads)?;
@@ -274,15 +281,19 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Whether this level (children `mb x kb x nb`) is the last: its products go to the leaf.
-    fn last_level(&self, mb: usize, kb: usize, nb: usize, depth: usize) -> bool {
-        !self.recurses(mb, kb, nb, depth + 1)
+    /// Whether this level (children `mb x kb x nb`) runs as a product level
+    /// ([`Ctx::product_level`]): it is the last one (its products go to the leaf) and the variant
+    /// is not [`Variant::Explicit`].
+    fn product_level_at(&self, mb: usize, kb: usize, nb: usize, depth: usize) -> bool {
+        self.variant != Variant::Explicit && !self.recurses(mb, kb, nb, depth + 1)
     }
 
     /// The last level: one call of the leaf's product contract ([`leaf::product`]) per product,
-    /// in schedule order, with the product's A and B blocks as operand terms and every C block it
-    /// feeds as an output (overwritten where the schedule writes the block first). The products
-    /// run one after another, each on all `threads` threads.
+    /// in schedule order, with the product's A and B blocks as operand terms. With
+    /// [`Variant::MultiOutput`] every C block the product feeds is an output (overwritten where
+    /// the schedule writes the block first); with [`Variant::Packed`] only the schedule's
+    /// destination (a C block or a temporary) is, and a scatter pass adds it to the others. The
+    /// products run one after another, each on all `threads` threads.
     #[allow(clippy::too_many_arguments)]
     unsafe fn product_level<T: Element>(
         &self,
@@ -302,21 +313,47 @@ impl Ctx<'_> {
             });
         }
         let data = plan.data();
+        let packed = self.variant == Variant::Packed;
+        let mut ws = ws;
+        let m_buf = if packed && needs_temp(plan) {
+            take(&mut ws, blk.mb * blk.nb)?.as_mut_ptr()
+        } else {
+            std::ptr::null_mut()
+        };
         let mut outs: Vec<leaf::Out<T>> = Vec::new();
         for step in &sched.steps {
             let r = step.product;
-            let fresh = |block: usize| match step.dest {
-                Dest::Block {
-                    block: b, fresh, ..
-                } if b == block => fresh,
-                _ => step.scatter.iter().any(|s| s.block == block && s.fresh),
-            };
             outs.clear();
-            outs.extend(data.c_terms[r].iter().map(|t| leaf::Out {
-                c: blk.c(t.block),
-                coeff: t.coeff,
-                overwrite: fresh(t.block),
-            }));
+            if packed {
+                outs.push(match step.dest {
+                    Dest::Block {
+                        block,
+                        coeff,
+                        fresh,
+                    } => leaf::Out {
+                        c: blk.c(block),
+                        coeff,
+                        overwrite: fresh,
+                    },
+                    Dest::Temp => leaf::Out {
+                        c: leaf::temp_like(m_buf, blk.c(0)),
+                        coeff: 1,
+                        overwrite: true,
+                    },
+                });
+            } else {
+                let fresh = |block: usize| match step.dest {
+                    Dest::Block {
+                        block: b, fresh, ..
+                    } if b == block => fresh,
+                    _ => step.scatter.iter().any(|s| s.block == block && s.fresh),
+                };
+                outs.extend(data.c_terms[r].iter().map(|t| leaf::Out {
+                    c: blk.c(t.block),
+                    coeff: t.coeff,
+                    overwrite: fresh(t.block),
+                }));
+            }
             // SAFETY: the sources are blocks of A and B, the outputs distinct blocks of C, the
             // workspace is ours.
             unsafe {
@@ -338,6 +375,10 @@ impl Ctx<'_> {
                     },
                 )?
             };
+            if packed {
+                // SAFETY: forwarded contract; m_buf holds the temporary if the step has one.
+                unsafe { self.scatter(depth, blk, step, m_buf, threads) };
+            }
         }
         Ok(())
     }
