@@ -261,7 +261,7 @@ pub fn ratio2(x: f64) -> String {
 /// The command line that reproduces a run, with the environment knobs that were set.
 pub fn command_line(bench: &str) -> String {
     let mut env: Vec<String> = std::env::vars()
-        .filter(|(k, _)| k.starts_with("STRASS_"))
+        .filter(|(k, _)| k.starts_with("STRASS_") || k.starts_with("OPENBLAS_"))
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     env.sort();
