@@ -6,6 +6,9 @@ use strass::scheme::altbasis::scheme_additions;
 use strass::scheme::{sparsest_basis, AltBasis, SchemeError};
 use strass::Scheme;
 
+/// Edits the three basis maps of an alt basis (for the shape tests).
+type MapEdit = Box<dyn Fn(&mut Vec<Vec<i64>>, &mut Vec<Vec<i64>>, &mut Vec<Vec<i64>>)>;
+
 fn rebuild(
     alt: &AltBasis,
     edit: impl FnOnce(
@@ -149,10 +152,7 @@ fn every_single_mutation_is_refused() {
 #[test]
 fn bad_shapes_are_errors() {
     let alt = AltBasis::winograd_sparse();
-    let cases: Vec<(
-        &str,
-        Box<dyn Fn(&mut Vec<Vec<i64>>, &mut Vec<Vec<i64>>, &mut Vec<Vec<i64>>)>,
-    )> = vec![
+    let cases: Vec<(&str, MapEdit)> = vec![
         (
             "phi",
             Box::new(|p, _, _| {
