@@ -4,6 +4,7 @@
 //! `M_r = (sum_j u[r][j] a_j) * (sum_j v[r][j] b_j)` and `c_i = sum_r w[i][r] M_r`, where A, B and
 //! C are indexed row-major. See `../DESIGN.md` and [`verify`] for the exact check.
 
+pub mod altbasis;
 pub mod brent;
 pub mod equiv;
 pub mod expand;
@@ -17,6 +18,7 @@ pub mod verify;
 
 use std::path::PathBuf;
 
+pub use altbasis::{sparsest_basis, AltAdditions, AltBasis, BasisSearch, SideSearch};
 pub use equiv::{
     canonical_form, equivalent, match_strassen, match_strassen_basis, BasisMatch, StrassenMatch,
 };
