@@ -8,8 +8,9 @@
 //! For each dtype and size it runs, interleaved (A B C A B C ...), OpenBLAS, strass's packed GEMM
 //! alone, the recursion with 1, 2 and 3 levels of Strassen and of Winograd's variant (last level
 //! [`Variant::MultiOutput`], the default), the same Strassen levels with the other last-level
-//! variants ([`Variant::Packed`], "AB", and [`Variant::Explicit`]), and the default engine, on one
-//! thread. The kernel's timed phases (`strass::kernel::profile`,
+//! variants ([`Variant::Packed`], "AB", and [`Variant::Explicit`]), Winograd's scheme in its
+//! sparsest alternative basis (`Engine::alt_basis`; not modelled), and the default engine, on
+//! one thread. The kernel's timed phases (`strass::kernel::profile`,
 //! feature `profile`) split each product's time per recursion depth into leaf products, operand
 //! sums, scatters, zeroing and peeled fringes, and the packed GEMM's time into packing A,
 //! packing B and micro-kernels.
@@ -27,7 +28,8 @@
 //!
 //! Knobs: `STRASS_BENCH_SIZES` (default `4096,8192`), `STRASS_BENCH_DTYPES` (default `f32,f64`),
 //! `STRASS_BENCH_REPS` (default 3, 2 above 4e11 flops), `STRASS_BENCH_WARMUP` (default 1),
-//! `STRASS_BENCH_LEVELS` (default `1,2,3`), `STRASS_BENCH_OUT`. A full default run writes
+//! `STRASS_BENCH_LEVELS` (default `1,2,3`), `STRASS_BENCH_CONFIGS` (only these configurations,
+//! by exact name, `;`-separated; OpenBLAS always runs), `STRASS_BENCH_OUT`. A full default run writes
 //! `bench-results/profile.md`; any override writes to `target/bench-results-quick/`.
 
 #[path = "common/mod.rs"]
@@ -38,7 +40,7 @@ use std::time::Instant;
 use strass::kernel::profile::{self, Entry, Phase};
 use strass::machine::Machine;
 use strass::plan::{Dest, Plan};
-use strass::scheme::Scheme;
+use strass::scheme::{AltBasis, Scheme};
 use strass::tune::measure::{gemm_flops, median, random_matrix, ResidualCheck};
 use strass::{Element, Engine, Variant};
 
@@ -48,6 +50,8 @@ struct Config {
     engine: Option<Engine>,
     levels: usize,
     variant: Variant,
+    /// Runs an alternative basis (not modelled).
+    alt: bool,
 }
 
 /// One timed run: wall seconds and the phase counters.
@@ -251,12 +255,14 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
         engine: None,
         levels: 0,
         variant: Variant::MultiOutput,
+        alt: false,
     });
     configs.push(Config {
         name: "packed GEMM".into(),
         engine: Some(strassen.clone().max_levels(0)),
         levels: 0,
         variant: Variant::MultiOutput,
+        alt: false,
     });
     for (label, base) in [("Strassen", &strassen), ("Winograd", &winograd)] {
         for &l in levels {
@@ -268,6 +274,7 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
                 engine: Some(base.clone().cutoff(n >> l).max_levels(l)),
                 levels: l,
                 variant: Variant::MultiOutput,
+                alt: false,
             });
         }
     }
@@ -285,16 +292,44 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
                 engine: Some(strassen.clone().cutoff(n >> l).max_levels(l).variant(v)),
                 levels: l,
                 variant: v,
+                alt: false,
             });
         }
+    }
+    // Winograd's scheme in its sparsest alternative basis (the kernel's transform path).
+    let alt = strassen
+        .clone()
+        .alt_basis(&AltBasis::winograd_sparse())
+        .expect("the shipped alternative basis");
+    for &l in levels {
+        if n >> l < 16 {
+            continue;
+        }
+        configs.push(Config {
+            name: format!(
+                "Winograd alt basis, {l} level{}",
+                if l == 1 { "" } else { "s" }
+            ),
+            engine: Some(alt.clone().cutoff(n >> l).max_levels(l)),
+            levels: l,
+            variant: Variant::MultiOutput,
+            alt: true,
+        });
     }
     configs.push(Config {
         name: "default engine".into(),
         levels: strassen.levels_for::<T>(n, n, n),
         engine: Some(strassen.clone()),
         variant: strassen.variant_kind(),
+        alt: false,
     });
 
+    // STRASS_BENCH_CONFIGS: the configurations to run, by exact name, `;`-separated (OpenBLAS,
+    // the baseline, always runs).
+    if let Ok(only) = std::env::var("STRASS_BENCH_CONFIGS") {
+        let names: Vec<&str> = only.split(';').map(str::trim).collect();
+        configs.retain(|c| c.engine.is_none() || names.contains(&c.name.as_str()));
+    }
     let leaf_sizes: Vec<usize> = (0..=levels.iter().copied().max().unwrap_or(0))
         .map(|l| n >> l)
         .filter(|&b| b >= 16)
@@ -364,7 +399,7 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
     );
     for (i, cfg) in configs.iter().enumerate() {
         let m = med(&samples[i]);
-        let pred = cfg.engine.as_ref().map(|e| {
+        let pred = cfg.engine.as_ref().filter(|_| !cfg.alt).map(|e| {
             let size = std::mem::size_of::<T>();
             predict(e.plan(), n, cfg.levels, cfg.variant, size, &calib)
         });
@@ -460,7 +495,8 @@ fn main() {
     let full = default_sizes
         && std::env::var_os("STRASS_BENCH_DTYPES").is_none()
         && std::env::var_os("STRASS_BENCH_REPS").is_none()
-        && std::env::var_os("STRASS_BENCH_LEVELS").is_none();
+        && std::env::var_os("STRASS_BENCH_LEVELS").is_none()
+        && std::env::var_os("STRASS_BENCH_CONFIGS").is_none();
     let machine = Machine::detect();
     let load_start = common::loadavg();
     let t0 = Instant::now();

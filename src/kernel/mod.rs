@@ -46,6 +46,7 @@
 //! intermediate overflows, the result is finite. With `beta = 0`, C's old contents are never read
 //! (old NaNs do not leak); with `alpha = 0`, A and B are not read (C = beta C).
 
+mod altbasis;
 #[cfg(feature = "openblas")]
 pub mod blas;
 pub mod cost;
@@ -289,6 +290,8 @@ pub struct Engine {
     max_levels: usize,
     leaf: Leaf,
     variant: Variant,
+    /// An alternative basis's maps: `plans` then holds its core ([`Engine::alt_basis`]).
+    alt: Option<Arc<altbasis::Maps>>,
     threads: Result<usize, String>,
     pin: bool,
     pool: Arc<OnceLock<Result<Arc<rayon::ThreadPool>, String>>>,
@@ -314,6 +317,7 @@ impl Engine {
             max_levels: usize::MAX,
             leaf: Leaf::Fused,
             variant: Variant::default(),
+            alt: None,
             threads: default_threads(),
             pin: false,
             pool: Arc::new(OnceLock::new()),
@@ -327,6 +331,26 @@ impl Engine {
     pub fn with_scheme(mut self, s: &Scheme) -> Result<Engine, crate::Error> {
         self.plans = Arc::new(vec![Arc::new(Plan::compile(s)?)]);
         self.model = None;
+        self.alt = None;
+        Ok(self)
+    }
+
+    /// Runs the alternative-basis scheme `b` (Karstadt and Schwartz's method; see
+    /// [`crate::scheme::altbasis`]): A and B are transformed once by its maps `phi` and `psi` at
+    /// every level the cutoff rule allows, its sparse core runs those levels with no
+    /// transforms inside, and the result is transformed once by `nu`. The levels follow the
+    /// cutoff rule as with any `<2,2,2>` scheme (no cost model); the peeled remainders are
+    /// computed classically from the original A and B. Needs three more matrices of workspace
+    /// (the transformed A, B and C). Only `<2,2,2>` alternative bases are accepted; the core's
+    /// plan is what [`Engine::plan`] then returns.
+    pub fn alt_basis(
+        mut self,
+        b: &crate::scheme::altbasis::AltBasis,
+    ) -> Result<Engine, crate::Error> {
+        let maps = altbasis::Maps::of(b)?;
+        self.plans = Arc::new(vec![Arc::new(Plan::compile_core(b.core())?)]);
+        self.model = None;
+        self.alt = Some(Arc::new(maps));
         Ok(self)
     }
 
@@ -346,6 +370,7 @@ impl Engine {
             .collect::<Result<Vec<_>, _>>()?;
         self.plans = Arc::new(plans);
         self.model.get_or_insert_with(CostModel::default);
+        self.alt = None;
         Ok(self)
     }
 
@@ -354,7 +379,13 @@ impl Engine {
     /// orientations (`<2,3,4;20>` also serves `<4,3,2>`, `<3,4,2>`, ...). The plans are
     /// compiled once per process.
     pub fn learned_schemes(mut self) -> Engine {
-        let mut plans = vec![self.plans[0].clone()];
+        // An alternative basis's core is not a scheme by itself: start from the default then.
+        let first = if self.alt.take().is_some() {
+            default_plan()
+        } else {
+            self.plans[0].clone()
+        };
+        let mut plans = vec![first];
         plans.extend(learned_plans().iter().cloned());
         self.plans = Arc::new(plans);
         self.model.get_or_insert_with(CostModel::default);
@@ -557,7 +588,25 @@ impl Engine {
         check_dims(m, k, n)?;
         let ctx = self.ctx::<T>(m, k, n)?;
         let p = self.thread_count()?;
-        Ok(ctx.ws_len::<T>(m, k, n, 0, p) * std::mem::size_of::<T>())
+        Ok(self.ws_len::<T>(&ctx, m, k, n, p) * std::mem::size_of::<T>())
+    }
+
+    /// Workspace elements of a product that recurses.
+    fn ws_len<T: Element>(
+        &self,
+        ctx: &recurse::Ctx<'_>,
+        m: usize,
+        k: usize,
+        n: usize,
+        p: usize,
+    ) -> usize {
+        if !ctx.recurses(m, k, n, 0) {
+            return 0;
+        }
+        match self.alt {
+            Some(_) => altbasis::ws_len::<T>(ctx, m, k, n, p),
+            None => ctx.ws_len::<T>(m, k, n, 0, p),
+        }
     }
 
     fn pool(&self, p: usize) -> Result<Arc<rayon::ThreadPool>, crate::Error> {
@@ -660,10 +709,10 @@ impl Engine {
         }
         prepare_leaf(self.leaf);
         let ow = beta == T::ZERO;
-        let ws_len = if alpha == T::ZERO || k == 0 || !ctx.recurses(m, k, n, 0) {
+        let ws_len = if alpha == T::ZERO || k == 0 {
             0
         } else {
-            ctx.ws_len::<T>(m, k, n, 0, p)
+            self.ws_len::<T>(&ctx, m, k, n, p)
         };
         let bytes = ws_len
             .checked_mul(std::mem::size_of::<T>())
@@ -684,7 +733,11 @@ impl Engine {
                 if !ow {
                     simd::scale(cr, beta, p);
                 }
-                ctx.gemm(0, alpha, ar, br, ow, cr, ws.as_mut_slice(ws_len), p)
+                let ws = ws.as_mut_slice(ws_len);
+                match &self.alt {
+                    Some(maps) => altbasis::gemm(&ctx, maps, alpha, ar, br, ow, cr, ws, p),
+                    None => ctx.gemm(0, alpha, ar, br, ow, cr, ws, p),
+                }
             }
         };
         let result = if p == 1 {

@@ -71,6 +71,13 @@ impl Plan {
         Plan::try_compile(s).expect("every Scheme is well-formed")
     }
 
+    /// Compiles the core of an alternative-basis scheme
+    /// ([`crate::scheme::altbasis::AltBasis::core`]), which is not a valid scheme by itself: its
+    /// composed scheme was verified exactly when the `AltBasis` was built.
+    pub(crate) fn compile_core(core: &Scheme) -> Result<Plan, crate::Error> {
+        Plan::try_compile(core)
+    }
+
     /// The scheme's name.
     pub fn name(&self) -> &str {
         &self.name
