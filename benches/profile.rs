@@ -9,7 +9,7 @@
 //! alone, the recursion with 1, 2 and 3 levels of Strassen and of Winograd's variant (last level
 //! [`Variant::MultiOutput`], the default), the same Strassen levels with the other last-level
 //! variants ([`Variant::Packed`], "AB", and [`Variant::Explicit`]), Winograd's scheme in its
-//! sparsest alternative basis (`Engine::alt_basis`; not modelled), and the default engine, on
+//! sparsest alternative basis (`Engine::alt_basis`), and the default engine, on
 //! one thread. The kernel's timed phases (`strass::kernel::profile`,
 //! feature `profile`) split each product's time per recursion depth into leaf products, operand
 //! sums, scatters, zeroing and peeled fringes, and the packed GEMM's time into packing A,
@@ -23,7 +23,9 @@
 //! is one more packing pass) plus its further outputs (read and written once) at `BW`; a level's
 //! explicit operand sums, scatters and zeroing are the bytes they move at `BW`. With the AB
 //! variant the last level's further outputs are scatter passes instead; with the explicit one the
-//! last level is priced as the upper levels, over plain leaf GEMMs. The tables put
+//! last level is priced as the upper levels, over plain leaf GEMMs. An alternative basis is
+//! priced as its core's plan plus one pass per basis map (the operand read, the transform
+//! written, at `BW`). The tables put
 //! prediction beside measurement.
 //!
 //! Knobs: `STRASS_BENCH_SIZES` (default `4096,8192`), `STRASS_BENCH_DTYPES` (default `f32,f64`),
@@ -50,7 +52,7 @@ struct Config {
     engine: Option<Engine>,
     levels: usize,
     variant: Variant,
-    /// Runs an alternative basis (not modelled).
+    /// Runs an alternative basis: modelled as its core plus one pass per basis map.
     alt: bool,
 }
 
@@ -236,6 +238,30 @@ fn calibrate<T: Element>(sizes: &[usize], n: usize) -> Calib {
     Calib { gemms, bw }
 }
 
+/// The relative error of configuration `i` against plain Strassen's at the same number of
+/// levels (run in the same table), flagged when it is more than twice as large; `-` for the
+/// baselines and for Strassen itself.
+fn error_vs_strassen(configs: &[Config], errors: &[f64], i: usize) -> String {
+    let cfg = &configs[i];
+    let plain = format!(
+        "Strassen, {} level{}",
+        cfg.levels,
+        if cfg.levels == 1 { "" } else { "s" }
+    );
+    if cfg.levels == 0 || cfg.name == plain {
+        return "-".into();
+    }
+    let Some(j) = configs.iter().position(|c| c.name == plain) else {
+        return "-".into();
+    };
+    let r = errors[i] / errors[j];
+    if r > 2.0 {
+        format!("{r:.2}x: **loses more than 2x accuracy**")
+    } else {
+        format!("{r:.2}x")
+    }
+}
+
 fn phase_sum(s: &[Entry], phase: Phase, depth: Option<usize>) -> f64 {
     s.iter()
         .filter(|e| e.phase == phase && depth.is_none_or(|d| e.depth == d))
@@ -384,9 +410,12 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
     let _ = writeln!(md, "\n### {} {n}^3, 1 thread\n", T::DTYPE);
     let _ = writeln!(
         md,
-        "| configuration | levels | median s | vs {base_name} | predicted s | model error | rel. error |"
+        "| configuration | levels | median s | vs {base_name} | predicted s | model error | rel. error | error vs Strassen |"
     );
-    let _ = writeln!(md, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(
+        md,
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    );
     let mut breakdown = String::new();
     let _ = writeln!(
         breakdown,
@@ -399,9 +428,15 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
     );
     for (i, cfg) in configs.iter().enumerate() {
         let m = med(&samples[i]);
-        let pred = cfg.engine.as_ref().filter(|_| !cfg.alt).map(|e| {
+        let pred = cfg.engine.as_ref().map(|e| {
             let size = std::mem::size_of::<T>();
-            predict(e.plan(), n, cfg.levels, cfg.variant, size, &calib)
+            let mut p = predict(e.plan(), n, cfg.levels, cfg.variant, size, &calib);
+            if cfg.alt {
+                // The core's plan, plus one pass of each basis map: A and B read and their
+                // transforms written, the core's result read and C written.
+                p.additions += 6.0 * (n * n * size) as f64 / calib.bw;
+            }
+            p
         });
         let (p_s, p_err) = pred.map_or(("-".into(), "-".into()), |p| {
             (
@@ -411,12 +446,13 @@ fn cell<T: Element>(n: usize, levels: &[usize], md: &mut String, calib_md: &mut 
         });
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {:.3}x | {p_s} | {p_err} | {:.2e} |",
+            "| {} | {} | {} | {:.3}x | {p_s} | {p_err} | {:.2e} | {} |",
             cfg.name,
             cfg.levels,
             common::secs(m),
             base / m,
-            errors[i]
+            errors[i],
+            error_vs_strassen(&configs, &errors, i)
         );
         if cfg.engine.is_none() {
             continue;
