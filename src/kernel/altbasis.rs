@@ -122,15 +122,6 @@ unsafe fn transform<T: Element>(
                     let slot = &mut buf[(gr * g + gc) * ch..][..w];
                     let r = (gr * bm + y) as isize;
                     let c0 = (gc * bn + x0) as isize;
-                    if src.cs == 1 {
-                        // SAFETY: the w elements of row r from column c0 lie inside src, whose
-                        // column stride is 1.
-                        let row = unsafe {
-                            std::slice::from_raw_parts(src.ptr.offset(r * src.rs + c0), w)
-                        };
-                        slot.copy_from_slice(row);
-                        continue;
-                    }
                     for (x, v) in slot.iter_mut().enumerate() {
                         // SAFETY: (r, c0 + x) is inside src.
                         *v = unsafe { *src.ptr.offset(r * src.rs + (c0 + x as isize) * src.cs) };
@@ -151,7 +142,13 @@ unsafe fn transform<T: Element>(
                             (gr | 1 << bit) * g + gc,
                             (gr | 1 << bit) * g + (gc | 1 << bit),
                         ];
-                        mix(&coef, &mut buf, idx, ch, w);
+                        for x in 0..w {
+                            let v = idx.map(|i| buf[i * ch + x]);
+                            for (o, c) in coef.iter().enumerate() {
+                                buf[idx[o] * ch + x] =
+                                    c[0] * v[0] + c[1] * v[1] + c[2] * v[2] + c[3] * v[3];
+                            }
+                        }
                     }
                 }
             }
@@ -161,22 +158,6 @@ unsafe fn transform<T: Element>(
                     let slot = &buf[(gr * g + gc) * ch..][..w];
                     let r = (gr * bm + y) as isize;
                     let c0 = (gc * bn + x0) as isize;
-                    if dst.cs == 1 {
-                        // SAFETY: the w elements of row r from column c0 lie inside dst (column
-                        // stride 1), which is ours and disjoint from `buf`.
-                        let row = unsafe {
-                            std::slice::from_raw_parts_mut(dst.ptr.offset(r * dst.rs + c0), w)
-                        };
-                        match write {
-                            Write::Overwrite => row.copy_from_slice(slot),
-                            Write::Accumulate => {
-                                for (d, &v) in row.iter_mut().zip(slot) {
-                                    *d += v;
-                                }
-                            }
-                        }
-                        continue;
-                    }
                     for (x, &v) in slot.iter().enumerate() {
                         // SAFETY: (r, c0 + x) is inside dst.
                         let p = unsafe { dst.ptr.offset(r * dst.rs + (c0 + x as isize) * dst.cs) };
@@ -192,24 +173,6 @@ unsafe fn transform<T: Element>(
             }
             x0 += w;
         }
-    }
-}
-
-/// One 2x2 mix of the four gathered blocks `idx` (increasing slots of `ch` elements in `buf`):
-/// slot `o` becomes `sum_j coef[o][j] * old slot j`, over its first `w` elements.
-fn mix<T: Element>(coef: &[[T; 4]], buf: &mut [T], idx: [usize; 4], ch: usize, w: usize) {
-    let (lo, hi) = buf.split_at_mut(idx[1] * ch);
-    let (mid, hi) = hi.split_at_mut((idx[2] - idx[1]) * ch);
-    let (third, last) = hi.split_at_mut((idx[3] - idx[2]) * ch);
-    let s0 = &mut lo[idx[0] * ch..][..w];
-    let s1 = &mut mid[..w];
-    let s2 = &mut third[..w];
-    let s3 = &mut last[..w];
-    let [c0, c1, c2, c3] = [coef[0], coef[1], coef[2], coef[3]];
-    for x in 0..w {
-        let v = [s0[x], s1[x], s2[x], s3[x]];
-        let f = |c: [T; 4]| c[0] * v[0] + c[1] * v[1] + c[2] * v[2] + c[3] * v[3];
-        (s0[x], s1[x], s2[x], s3[x]) = (f(c0), f(c1), f(c2), f(c3));
     }
 }
 
