@@ -281,7 +281,19 @@ fn the_default_policy_runs_levels_only_where_blocks_are_large() {
     assert_eq!(e.cutoff_for::<f32>(), b32);
     assert_eq!(e.levels_for::<f32>(2 * b32 - 1, 2 * b32, 2 * b32), 0);
     assert_eq!(e.levels_for::<f32>(2 * b32, 2 * b32, 2 * b32), 1);
-    assert_eq!(e.levels_for::<f64>(4 * b64, 4 * b64, 4 * b64), 2);
+    // f64 on one thread: a level above the last needs blocks of at least the upper cutoff.
+    let up = strass::kernel::policy::builtin_upper_cutoff("f64", strass::Leaf::Fused, 1)
+        .expect("an upper cutoff for f64");
+    assert!(up > 2 * b64);
+    assert_eq!(e.levels_for::<f64>(2 * b64, 2 * b64, 2 * b64), 1);
+    assert_eq!(e.levels_for::<f64>(up, up, up), 1);
+    assert_eq!(e.levels_for::<f64>(2 * up, 2 * up, 2 * up), 2);
+    assert_eq!(e.levels_for::<f64>(4 * up, 4 * up, 4 * up), 3);
+    // Not with an explicit cutoff, nor on two threads.
+    assert_eq!(e.clone().cutoff(b64).levels_for::<f64>(up, up, up), 2);
+    let e2 = strass::Engine::new().threads(2);
+    assert_eq!(e2.levels_for::<f64>(up, up, up), 2);
+    assert_eq!(e2.levels_for::<f64>(2 * up, 2 * up, 2 * up), 3);
     // Skinny products go to the packed GEMM whole.
     assert_eq!(e.levels_for::<f64>(8192, 100, 8192), 0);
     assert_eq!(e.levels_for::<f32>(64, 8192, 8192), 0);

@@ -536,7 +536,7 @@ impl Engine {
                 Some(chooser.table(m, k, n))
             }
         };
-        Ok(recurse::Ctx {
+        let mut ctx = recurse::Ctx {
             plans: &self.plans,
             table,
             cutoff,
@@ -544,7 +544,20 @@ impl Engine {
             leaf: self.leaf,
             variant: self.variant,
             isa: Isa::selected(),
-        })
+        };
+        // The built-in policy's smallest upper-level block (policy module docs), where it has one.
+        let threads = self.thread_count().unwrap_or(1);
+        let builtin =
+            self.cutoff.is_none() && self.policy.entry(T::DTYPE, self.leaf, threads).is_none();
+        if let (None, true, Some(upper)) = (
+            &ctx.table,
+            builtin,
+            policy::builtin_upper_cutoff(T::DTYPE, self.leaf, threads),
+        ) {
+            let keep = policy::upper_levels(&ctx.chain(m, k, n), upper);
+            ctx.max_levels = ctx.max_levels.min(keep);
+        }
+        Ok(ctx)
     }
 
     /// How many recursion levels an `m x k x n` product of `T` runs with this engine.

@@ -14,6 +14,13 @@
 //! [`crate::tune::policy`], which [`crate::strassen_mul`] and [`Engine::tuned`](super::Engine::tuned)
 //! use.
 //!
+//! With the built-in cutoff (no explicit cutoff, no policy entry) one more condition may apply:
+//! [`builtin_upper_cutoff`]. A level above the last one forms its operand sums and scatters its
+//! products in explicit passes over whole blocks, while the last level folds them into the
+//! packing; so an upper level needs larger blocks to pay. Where the built-in table has an upper
+//! cutoff, the deepest levels are dropped until every level above the last has blocks of at least
+//! that size in each dimension ([`upper_levels`]).
+//!
 //! # Several schemes
 //! The rule above is the whole decision for an engine with one scheme (the default). An engine
 //! with candidate schemes ([`Engine::learned_schemes`](super::Engine::learned_schemes),
@@ -29,6 +36,22 @@ use crate::plan::Plan;
 pub fn level_allowed(plan: &Plan, cutoff: usize, m: usize, k: usize, n: usize) -> bool {
     let (m0, k0, n0) = plan.dims();
     plan.splits() && m / m0 >= cutoff && k / k0 >= cutoff && n / n0 >= cutoff
+}
+
+/// How many of the levels of `chain` (top first: each level's plan and the shape it splits, as
+/// the recursion runs them with one cutoff) to keep so that every level above the last has
+/// blocks of at least `upper` in each dimension. The blocks shrink level by level, so the
+/// deepest kept upper level decides.
+pub fn upper_levels(chain: &[(&Plan, (usize, usize, usize))], upper: usize) -> usize {
+    let mut keep = chain.len();
+    while keep >= 2 {
+        let (plan, (m, k, n)) = chain[keep - 2];
+        if level_allowed(plan, upper, m, k, n) {
+            break;
+        }
+        keep -= 1;
+    }
+    keep
 }
 
 /// One cutoff for a dtype, leaf and thread count.
@@ -110,29 +133,24 @@ impl Policy {
     }
 }
 
-/// The built-in cutoff for a dtype and leaf. For the packed GEMM (the default leaf) they were
-/// measured on the development machine (AMD EPYC, Zen 5, one thread, 2048 to 4097, strass's
-/// packed GEMM alone against one and two levels, interleaved; `bench-results/shapes.md`): in f32
-/// a level with 1024-blocks gained nothing measurable over the packed GEMM alone (between -3% and
-/// +3%), one with 2048-blocks 5-10%; in f64 1024-blocks already gained 2-8%. The
-/// matrixmultiply and OpenBLAS values are from the sweep on the earlier development machine
-/// (`bench-results/sweep.md`).
+/// The built-in cutoff for a dtype and leaf. For the packed GEMM (the default leaf) they come
+/// from the runs on the development machine (AMD EPYC, Zen 5, one and two threads) collected in
+/// `bench-results/variants.md`: in f32, 1024-blocks (two levels at 4096, three at 8192) beat
+/// 2048-blocks by 2.0% and 1.5% on average over four runs (one run of the four disagreeing at
+/// each size); in f64, one level with 1024-blocks gained 2-8% over the packed GEMM alone on
+/// 2048-4097 (`bench-results/shapes.md` of 2026-12-02), and deeper levels are limited by
+/// [`builtin_upper_cutoff`]. The matrixmultiply and OpenBLAS values are from the sweep on the
+/// earlier development machine (`bench-results/sweep.md`).
 ///
 /// | leaf | f32 | f64 |
 /// | --- | ---: | ---: |
-/// | packed GEMM ([`Leaf::Fused`], default) | 2048 | 1024 |
+/// | packed GEMM ([`Leaf::Fused`], default) | 1024 | 1024 |
 /// | matrixmultiply | 1024 | 512 |
 /// | OpenBLAS | 2048 | 1024 |
 pub fn builtin_cutoff(dtype: &str, leaf: Leaf) -> usize {
     let f64 = dtype == "f64";
     match leaf {
-        Leaf::Fused => {
-            if f64 {
-                1024
-            } else {
-                2048
-            }
-        }
+        Leaf::Fused => 1024,
         Leaf::MatrixMultiply => {
             if f64 {
                 512
@@ -149,6 +167,16 @@ pub fn builtin_cutoff(dtype: &str, leaf: Leaf) -> usize {
             }
         }
     }
+}
+
+/// The built-in smallest block of a level above the last one (see the module docs), for a
+/// dtype, leaf and thread count; `None`: the cutoff alone decides. Only f64 on the packed GEMM
+/// with one thread has one, 4096: at 8192^3 two levels (2048-blocks, one explicit level) beat
+/// three (a second explicit level on 2048-blocks) in all four runs of `bench-results/variants.md`
+/// (by 0.6-3.9%). On two threads, where an upper level runs its products in parallel, one level
+/// at 4096 was 21% slower than two (`bench-results/sweep.md`), so there the cutoff alone decides.
+pub fn builtin_upper_cutoff(dtype: &str, leaf: Leaf, threads: usize) -> Option<usize> {
+    (leaf == Leaf::Fused && dtype == "f64" && threads == 1).then_some(4096)
 }
 
 #[cfg(test)]
@@ -182,5 +210,29 @@ mod tests {
         );
         assert!(Policy::builtin().with_entry(e(1, 1)).is_err());
         assert!(Policy::builtin().with_entry(e(0, 512)).is_err());
+    }
+
+    #[test]
+    fn upper_levels_drop_the_deepest_levels_until_upper_blocks_are_large() {
+        let p = Plan::compile(&crate::scheme::Scheme::strassen()).unwrap();
+        // Shapes the levels split, top first, as one cutoff of 1024 gives for 16384^3.
+        let shapes = [16384, 8192, 4096, 2048].map(|s| (s, s, s));
+        let chain: Vec<_> = shapes.iter().map(|&s| (&p, s)).collect();
+        // The upper levels of 4 split 16384, 8192, 4096: blocks 8192, 4096, 2048.
+        assert_eq!(upper_levels(&chain, 4096), 3);
+        assert_eq!(upper_levels(&chain, 2048), 4);
+        assert_eq!(upper_levels(&chain, 8192), 2);
+        // One level has no upper level; none stays none.
+        assert_eq!(upper_levels(&chain, 1 << 20), 1);
+        assert_eq!(upper_levels(&chain[..1], 1 << 20), 1);
+        assert_eq!(upper_levels(&[], 4096), 0);
+        // A rectangular level: the smallest block dimension decides.
+        let rect = [(&p, (16384, 8192, 16384)), (&p, (8192, 4096, 8192))];
+        assert_eq!(upper_levels(&rect, 4096), 2);
+        assert_eq!(upper_levels(&rect, 4097), 1);
+        assert_eq!(builtin_upper_cutoff("f64", Leaf::Fused, 1), Some(4096));
+        assert_eq!(builtin_upper_cutoff("f64", Leaf::Fused, 2), None);
+        assert_eq!(builtin_upper_cutoff("f32", Leaf::Fused, 1), None);
+        assert_eq!(builtin_upper_cutoff("f64", Leaf::MatrixMultiply, 1), None);
     }
 }
