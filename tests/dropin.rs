@@ -291,6 +291,16 @@ fn the_default_policy_runs_levels_only_where_blocks_are_large() {
     assert_eq!(e.levels_for::<f64>(4 * up, 4 * up, 4 * up), 3);
     // Not with an explicit cutoff, nor on two threads.
     assert_eq!(e.clone().cutoff(b64).levels_for::<f64>(up, up, up), 2);
+    // A tuned (policy) cutoff for f64 decides alone too.
+    let tuned = strass::Policy::builtin()
+        .with_entry(strass::kernel::policy::PolicyEntry {
+            dtype: "f64",
+            leaf: strass::Leaf::Fused,
+            threads: 1,
+            cutoff: b64,
+        })
+        .unwrap();
+    assert_eq!(e.clone().policy(tuned).levels_for::<f64>(up, up, up), 2);
     let e2 = strass::Engine::new().threads(2);
     assert_eq!(e2.levels_for::<f64>(up, up, up), 2);
     assert_eq!(e2.levels_for::<f64>(2 * up, 2 * up, 2 * up), 3);

@@ -545,15 +545,14 @@ impl Engine {
             variant: self.variant,
             isa: Isa::selected(),
         };
-        // The built-in policy's smallest upper-level block (policy module docs), where it has one.
+        // The built-in policy's smallest upper-level block (policy module docs), where it has
+        // one; an explicit cutoff or a cost model decides alone.
         let threads = self.thread_count().unwrap_or(1);
-        let builtin =
-            self.cutoff.is_none() && self.policy.entry(T::DTYPE, self.leaf, threads).is_none();
-        if let (None, true, Some(upper)) = (
-            &ctx.table,
-            builtin,
-            policy::builtin_upper_cutoff(T::DTYPE, self.leaf, threads),
-        ) {
+        let upper = match (self.cutoff, &ctx.table) {
+            (None, None) => self.policy.upper_cutoff(T::DTYPE, self.leaf, threads),
+            _ => None,
+        };
+        if let Some(upper) = upper {
             let keep = policy::upper_levels(&ctx.chain(m, k, n), upper);
             ctx.max_levels = ctx.max_levels.min(keep);
         }

@@ -131,6 +131,16 @@ impl Policy {
         self.entry(dtype, leaf, threads)
             .map_or_else(|| builtin_cutoff(dtype, leaf), |e| e.cutoff)
     }
+
+    /// The smallest block of a level above the last one, if any: [`builtin_upper_cutoff`] when
+    /// the built-in cutoff applies (no entry for this dtype, leaf and thread count), else `None`
+    /// (a measured cutoff alone decides).
+    pub fn upper_cutoff(&self, dtype: &str, leaf: Leaf, threads: usize) -> Option<usize> {
+        match self.entry(dtype, leaf, threads) {
+            Some(_) => None,
+            None => builtin_upper_cutoff(dtype, leaf, threads),
+        }
+    }
 }
 
 /// The built-in cutoff for a dtype and leaf. For the packed GEMM (the default leaf) they come
@@ -210,6 +220,17 @@ mod tests {
         );
         assert!(Policy::builtin().with_entry(e(1, 1)).is_err());
         assert!(Policy::builtin().with_entry(e(0, 512)).is_err());
+        // An entry for f64 turns the built-in upper cutoff off; without one it applies.
+        let f = PolicyEntry {
+            dtype: "f64",
+            ..e(1, 512)
+        };
+        assert_eq!(
+            Policy::builtin().upper_cutoff("f64", Leaf::Fused, 1),
+            Some(4096)
+        );
+        let pf = Policy::builtin().with_entry(f).unwrap();
+        assert_eq!(pf.upper_cutoff("f64", Leaf::Fused, 1), None);
     }
 
     #[test]

@@ -181,8 +181,8 @@ unsafe fn pack_a<T: Element>(
 /// Source rows [`pack_b_rows`] packs together: each goes to every panel before the next group.
 /// Writing a group of rows into one panel after another keeps the stores of each panel
 /// contiguous (row by row across all panels, every store of a row lands in a different panel,
-/// `NR * kc` elements apart); measured at 2048^3 and 4096^3 here, packing B took 30-38% less
-/// time than row by row.
+/// `NR * kc` elements apart); measured here, packing B took 18-38% less time than row by row
+/// (`bench-results/pack-b.md`).
 const PACK_B_ROWS: usize = 8;
 
 /// [`pack_b`] for row-major-like terms (unit column stride) and a micro-panel width known at
