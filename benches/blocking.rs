@@ -25,16 +25,24 @@ use strass::machine::Machine;
 use strass::tune::measure::{gemm_flops, interleaved, random_matrix};
 use strass::Element;
 
-/// The default grid: the built-in blocking's `mc` with `kc` and `nc` around the built-in ones.
-const GRID: &[(usize, usize)] = &[
-    (256, 1024),
-    (384, 512),
-    (384, 2048),
-    (512, 1024),
-    (192, 1024),
-];
+/// The default grid around the built-in blocking `(kc, nc)`: `kc` two thirds and four thirds of
+/// it (multiples of 64), `nc` halved and doubled, and `kc = 384` (the f32 built-in before
+/// 2026-12-04) when it is not the built-in one.
+fn grid(kc: usize, nc: usize) -> Vec<(usize, usize)> {
+    let r64 = |x: usize| (x / 64).max(1) * 64;
+    let mut g = vec![
+        (r64(kc * 2 / 3), nc),
+        (r64(kc * 4 / 3), nc),
+        (kc, nc / 2),
+        (kc, nc * 2),
+    ];
+    if kc != 384 {
+        g.push((384, nc));
+    }
+    g
+}
 
-fn blockings(mr: usize) -> (Vec<Blocking>, bool) {
+fn blockings(builtin: Blocking, mr: usize) -> (Vec<Blocking>, bool) {
     match std::env::var("STRASS_BENCH_BLOCKINGS") {
         Ok(v) if !v.trim().is_empty() => {
             let parsed = v
@@ -58,8 +66,9 @@ fn blockings(mr: usize) -> (Vec<Blocking>, bool) {
             (parsed, false)
         }
         _ => (
-            GRID.iter()
-                .map(|&(kc, nc)| Blocking {
+            grid(builtin.kc, builtin.nc)
+                .into_iter()
+                .map(|(kc, nc)| Blocking {
                     mc: 4096 / mr * mr,
                     kc,
                     nc,
@@ -82,7 +91,7 @@ fn gemm<T: Element>(ws: &mut FusedWorkspace<T>, a: &[T], b: &[T], c: &mut [T], n
 
 fn cell<T: Element>(n: usize, md: &mut String) -> bool {
     let builtin = FusedWorkspace::<T>::new();
-    let (grid, default_grid) = blockings(builtin.micro_tile().0);
+    let (grid, default_grid) = blockings(builtin.blocking(), builtin.micro_tile().0);
     let mut names = Vec::new();
     let mut wss = Vec::new();
     names.push("OpenBLAS".to_string());

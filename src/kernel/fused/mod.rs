@@ -362,12 +362,15 @@ pub const DEFAULT_MAX_TEMP_BYTES: usize = 32 << 20;
 
 /// The built-in blocking for a micro-kernel (`isa`, tile `mr x nr` of `size`-byte elements).
 ///
-/// AVX-512 (tile 12 x 32 f32 / 12 x 16 f64): `kc = 384`, `nc = 1024`, chosen by measurement on
-/// the development machine (AMD EPYC Zen 5: 48 KiB L1d, 1 MiB L2 per core), where they beat
-/// `kc` 128 to 512 and `nc` 512 to 2048 on 1024 to 4096 cubes, the sizes the recursion's leaves
-/// run at (`bench-results/blocking.md`). Other instruction sets: an `mr x kc` micro-panel of A in
-/// a third of a 48 KiB L1 and a `kc x nc` block of B in half of a 1 MiB L2. The `mc x kc` panel
-/// of A (shared by the threads) is about 4096 rows, kept in L3.
+/// AVX-512 (tile 12 x 32 f32 / 12 x 16 f64), chosen by measurement on the development machine
+/// (AMD EPYC Zen 5: 48 KiB L1d, 1 MiB L2 per core; `bench-results/blocking.md`): `nc = 1024`;
+/// `kc = 384` for f64 and `kc = 896` for f32. In f32 the tile does twice the flops per cycle,
+/// so with the same `kc` the C tile is read and written twice as often per flop; `kc` 832 to 960
+/// was 1-8% faster than 384 on products with `k >= 2000`, and within 1% of it at `k = 1024`
+/// (the recursion's f32 leaves). `kc` 512 and 1024 are often slower: a row stride of 2 or 4 KiB
+/// puts the 12 rows of the A micro-panel in one or two L1 sets. Other instruction sets: an `mr x kc`
+/// micro-panel of A in a third of a 48 KiB L1 and a `kc x nc` block of B in half of a 1 MiB L2.
+/// The `mc x kc` panel of A (shared by the threads) is about 4096 rows, kept in L3.
 fn default_blocking(isa: Isa, mr: usize, nr: usize, size: usize) -> Blocking {
     const L1: usize = 48 << 10;
     const L2: usize = 1 << 20;
@@ -375,7 +378,7 @@ fn default_blocking(isa: Isa, mr: usize, nr: usize, size: usize) -> Blocking {
     if isa == Isa::Avx512 {
         return Blocking {
             mc,
-            kc: 384,
+            kc: if size == 4 { 896 } else { 384 },
             nc: 1024_usize.div_ceil(nr) * nr,
         };
     }
