@@ -20,7 +20,8 @@
 //! `inf` for free additions; default `strass::kernel::cost::BANDWIDTH`), `STRASS_BENCH_REPS`,
 //! `STRASS_BENCH_WARMUP`, `STRASS_BENCH_QUICK` (shapes 144 and 96x144x192, cutoff 48, a cost
 //! model with free additions, small sizes and calls so that learned levels run there, one
-//! round, no warm-up), `STRASS_BENCH_OUT`. Results go to
+//! round, no warm-up), `STRASS_BENCH_PAUSE_MS` (untimed pause after every call; default 200 ms
+//! on more than one thread, none on one), `STRASS_BENCH_OUT`. Results go to
 //! `bench-results/` only on a full run (no knob set), else to `target/bench-results-quick/`.
 
 mod common;
@@ -47,6 +48,7 @@ const KNOBS: &[&str] = &[
     "STRASS_BENCH_WARMUP",
     "STRASS_BENCH_QUICK",
     "STRASS_BENCH_BANDWIDTH",
+    "STRASS_BENCH_PAUSE_MS",
 ];
 
 /// One measured row.
@@ -130,6 +132,7 @@ fn cell<T: Element>(
         &mut runs,
         warmup,
         reps,
+        common::pause_for(p),
         &check,
         &c_cell,
         &format!("{m}x{k}x{n} {}", T::DTYPE),

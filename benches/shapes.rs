@@ -17,7 +17,9 @@
 //! residual computed in double-double. Knobs: `STRASS_BENCH_SHAPES` (comma-separated `n` or
 //! `MxKxN`), `STRASS_BENCH_DTYPES`, `STRASS_BENCH_THREADS`, `STRASS_BENCH_CUTOFFS` (extra strass
 //! rows with these cutoffs), `STRASS_BENCH_SKIP` (contenders to leave out: faer, mm, packed),
-//! `STRASS_BENCH_OUT`.
+//! `STRASS_BENCH_PAUSE_MS` (untimed pause after every call; default 200 ms on more than one
+//! thread, so that OpenBLAS's spinning worker threads are asleep before the next contender
+//! starts, none on one thread), `STRASS_BENCH_OUT`.
 
 mod common;
 
@@ -182,6 +184,7 @@ fn cell<T: Contenders>(
         &mut runs,
         warmup,
         reps,
+        common::pause_for(p),
         &check,
         &c_cell,
         &format!("{m}x{k}x{n} {}", T::DTYPE),
@@ -257,7 +260,8 @@ fn main() {
         && env("STRASS_BENCH_THREADS").is_none()
         && cutoffs.is_empty()
         && skip.is_empty()
-        && env("STRASS_BENCH_REPS").is_none();
+        && env("STRASS_BENCH_REPS").is_none()
+        && env("STRASS_BENCH_PAUSE_MS").is_none();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = match env("STRASS_BENCH_OUT") {
         Some(d) => PathBuf::from(d),
@@ -338,11 +342,14 @@ fn write_md(dir: &std::path::Path, rows: &[Row], machine: &Machine, wall: f64, l
     let _ = writeln!(
         md,
         "Ratios are {b} time / contender time on the same threads, same inputs, medians of interleaved \
-         rounds (`cargo bench --features openblas --bench shapes`); `strass` is the default engine \
+         rounds (`cargo bench --features openblas --bench shapes`), with an untimed pause of {pause2} ms \
+         after every call on 2 or more threads (so OpenBLAS's worker threads, which spin for a \
+         while after a call, are asleep when the next contender starts); `strass` is the default engine \
          (`Engine::tuned()`, no tuning file: built-in policy), `levels` the recursion levels it ran; \
          errors are `||C - AB||_F / ||AB||_F` (random-vector residual in double-double). \
          Machine: {}. Run took {wall:.0} s; load average {l0} at the start, {l1} at the end.\n",
         machine.summary(),
+        pause2 = common::pause_for(2).as_millis(),
         b = baseline_name()
     );
     let mut cells: Vec<((usize, usize, usize), &str, usize)> =

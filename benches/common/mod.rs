@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 #[cfg(feature = "openblas")]
 use strass::blas;
-use strass::tune::measure::{interleaved, ResidualCheck, Timings};
+use strass::tune::measure::{interleaved_paused, ResidualCheck, Timings};
 use strass::{Element, Engine, Leaf, MatMut, MatRef};
 
 /// An environment variable's value, unless unset or blank.
@@ -135,13 +135,27 @@ pub fn loadavg() -> String {
 /// One contender of a cell: a call that writes its product into the cell's shared C.
 pub type Run<'a> = Box<dyn FnMut() -> Result<(), String> + 'a>;
 
-/// Times the contenders interleaved (`warmup` untimed rounds, then `reps` timed rounds), then
-/// runs each once more and measures the relative error of what it wrote into `c` with `check`.
-/// `what` names the cell in a panic message.
+/// The untimed pause after every contender's call in a cell on `threads` threads:
+/// `STRASS_BENCH_PAUSE_MS` milliseconds if set, else 200 ms on more than one thread (longer than
+/// OpenBLAS's worker threads spin after a call before they sleep: 2^28 cycles by default, about
+/// 0.1 s) and none on one thread.
+pub fn pause_for(threads: usize) -> std::time::Duration {
+    let ms = env_num(
+        "STRASS_BENCH_PAUSE_MS",
+        if threads > 1 { 200u64 } else { 0 },
+    );
+    std::time::Duration::from_millis(ms)
+}
+
+/// Times the contenders interleaved (`warmup` untimed rounds, then `reps` timed rounds, with an
+/// untimed `pause` after every call), then runs each once more and measures the relative error
+/// of what it wrote into `c` with `check`. `what` names the cell in a panic message.
+#[allow(clippy::too_many_arguments)]
 pub fn time_and_check<T: Element>(
     runs: &mut [Run<'_>],
     warmup: usize,
     reps: usize,
+    pause: std::time::Duration,
     check: &ResidualCheck,
     c: &std::cell::RefCell<&mut Vec<T>>,
     what: &str,
@@ -150,8 +164,8 @@ pub fn time_and_check<T: Element>(
         .iter_mut()
         .map(|r| &mut **r as &mut dyn FnMut() -> Result<(), String>)
         .collect();
-    let timings =
-        interleaved(&mut refs, warmup, reps, |_| true).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let timings = interleaved_paused(&mut refs, warmup, reps, pause, |_| true)
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
     let mut errors = Vec::new();
     for r in refs.iter_mut() {
         r().unwrap_or_else(|e| panic!("{what}: {e}"));

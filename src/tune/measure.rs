@@ -5,7 +5,7 @@
 use crate::kernel::Element;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A square-ish `rows x cols` row-major matrix with entries uniform in [-1, 1), from `seed`.
 pub fn random_matrix<T: Element>(rows: usize, cols: usize, seed: u64) -> Vec<T> {
@@ -109,11 +109,31 @@ pub fn interleaved<E>(
     contenders: &mut [&mut dyn FnMut() -> Result<(), E>],
     warmup: usize,
     reps: usize,
+    before_round: impl FnMut(usize) -> bool,
+) -> Result<Vec<Timings>, E> {
+    interleaved_paused(contenders, warmup, reps, Duration::ZERO, before_round)
+}
+
+/// [`interleaved`] with an untimed `pause` after every call, so that what a contender leaves
+/// running does not run during the next one's timing: OpenBLAS's worker threads keep spinning
+/// for a while after a multi-threaded call before they sleep, and on a machine with few cores
+/// they take CPU time from whatever runs next.
+pub fn interleaved_paused<E>(
+    contenders: &mut [&mut dyn FnMut() -> Result<(), E>],
+    warmup: usize,
+    reps: usize,
+    pause: Duration,
     mut before_round: impl FnMut(usize) -> bool,
 ) -> Result<Vec<Timings>, E> {
+    let rest = || {
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
+    };
     for _ in 0..warmup {
         for f in contenders.iter_mut() {
             f()?;
+            rest();
         }
     }
     let mut out = vec![Timings::default(); contenders.len()];
@@ -123,6 +143,7 @@ pub fn interleaved<E>(
         }
         for (f, t) in contenders.iter_mut().zip(out.iter_mut()) {
             t.samples.push(time_once(*f)?);
+            rest();
         }
     }
     Ok(out)
@@ -254,6 +275,38 @@ pub fn gemm_flops(m: usize, k: usize, n: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interleaved_order_and_untimed_pause() {
+        let log = std::cell::RefCell::new(Vec::new());
+        let mut a = || -> Result<(), ()> {
+            log.borrow_mut().push('a');
+            Ok(())
+        };
+        let mut b = || -> Result<(), ()> {
+            log.borrow_mut().push('b');
+            Ok(())
+        };
+        let pause = Duration::from_millis(15);
+        let t0 = Instant::now();
+        let t = interleaved_paused(&mut [&mut a, &mut b], 1, 3, pause, |_| true).unwrap();
+        let total = t0.elapsed();
+        assert_eq!(log.borrow().iter().collect::<String>(), "abababab");
+        assert_eq!(
+            t.iter().map(|x| x.samples.len()).collect::<Vec<_>>(),
+            [3, 3]
+        );
+        // Eight calls, each followed by the pause; none of it inside a sample.
+        assert!(total >= pause * 8, "{total:?}");
+        let timed: f64 = t.iter().flat_map(|x| &x.samples).map(|s| s.wall).sum();
+        assert!(timed < (pause * 8).as_secs_f64() / 2.0, "{timed}");
+        // A failing contender stops the run with its error.
+        let mut bad = || -> Result<(), u8> { Err(7) };
+        assert_eq!(
+            interleaved_paused(&mut [&mut bad], 0, 2, pause, |_| true).err(),
+            Some(7)
+        );
+    }
 
     #[test]
     fn medians() {
