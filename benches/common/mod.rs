@@ -150,7 +150,6 @@ pub fn pause_for(threads: usize) -> std::time::Duration {
 /// Times the contenders interleaved (`warmup` untimed rounds, then `reps` timed rounds, with an
 /// untimed `pause` after every call), then runs each once more and measures the relative error
 /// of what it wrote into `c` with `check`. `what` names the cell in a panic message.
-#[allow(clippy::too_many_arguments)]
 pub fn time_and_check<T: Element>(
     runs: &mut [Run<'_>],
     warmup: usize,

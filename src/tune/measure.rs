@@ -277,38 +277,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn interleaved_order_and_untimed_pause() {
-        let log = std::cell::RefCell::new(Vec::new());
-        let mut a = || -> Result<(), ()> {
-            log.borrow_mut().push('a');
-            Ok(())
-        };
-        let mut b = || -> Result<(), ()> {
-            log.borrow_mut().push('b');
-            Ok(())
-        };
-        let pause = Duration::from_millis(15);
-        let t0 = Instant::now();
-        let t = interleaved_paused(&mut [&mut a, &mut b], 1, 3, pause, |_| true).unwrap();
-        let total = t0.elapsed();
-        assert_eq!(log.borrow().iter().collect::<String>(), "abababab");
-        assert_eq!(
-            t.iter().map(|x| x.samples.len()).collect::<Vec<_>>(),
-            [3, 3]
-        );
-        // Eight calls, each followed by the pause; none of it inside a sample.
-        assert!(total >= pause * 8, "{total:?}");
-        let timed: f64 = t.iter().flat_map(|x| &x.samples).map(|s| s.wall).sum();
-        assert!(timed < (pause * 8).as_secs_f64() / 2.0, "{timed}");
-        // A failing contender stops the run with its error.
-        let mut bad = || -> Result<(), u8> { Err(7) };
-        assert_eq!(
-            interleaved_paused(&mut [&mut bad], 0, 2, pause, |_| true).err(),
-            Some(7)
-        );
-    }
-
-    #[test]
     fn medians() {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
@@ -373,6 +341,23 @@ mod tests {
         assert_eq!(log.borrow().iter().collect::<String>(), "ababab");
         assert_eq!(t[0].samples.len(), 2);
         assert_eq!(t[1].samples.len(), 2);
+        // With a pause: the same order, each of the eight calls followed by the pause, and none
+        // of the pause inside a sample.
+        log.borrow_mut().clear();
+        let pause = Duration::from_millis(15);
+        let t0 = Instant::now();
+        let t = interleaved_paused(&mut [&mut a, &mut b], 1, 3, pause, |_| true).unwrap();
+        let total = t0.elapsed();
+        assert_eq!(log.borrow().iter().collect::<String>(), "abababab");
+        assert!(total >= pause * 8, "{total:?}");
+        let timed: f64 = t.iter().flat_map(|x| &x.samples).map(|s| s.wall).sum();
+        assert!(timed < (pause * 8).as_secs_f64() / 2.0, "{timed}");
+        // A failing contender stops the run with its error.
+        let mut bad = || -> Result<(), u8> { Err(7) };
+        assert_eq!(
+            interleaved_paused(&mut [&mut bad], 0, 2, pause, |_| true).err(),
+            Some(7)
+        );
     }
 
     #[test]
