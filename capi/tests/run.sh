@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The C tests of libstrass_blas (needs gcc and OpenBLAS's libopenblas.so.0 and libblas.so.3,
 # Debian: libopenblas-dev). Run from anywhere: capi/tests/run.sh [BIG], BIG (default 300) being
-# the large dimension of the comparison. Steps:
+# the large dimension of the comparison. Steps (0: the header alone):
 #  1. gemm_test linked to libstrass_blas.so, compared with OpenBLAS (exit 0 expected);
 #  2. the same program linked to the static libstrass_blas.a through the pkg-config file;
 #  3. the same program linked to the system BLAS (-lblas) without LD_PRELOAD: its calls must
@@ -15,6 +15,13 @@ lib="$PWD/target/release"
 out="$PWD/target/capi-tests"
 mkdir -p "$out"
 cflags=(-O2 -Wall -Wextra -Werror -std=c11 -Icapi/include)
+
+echo "== 0. the header compiles as C++ and after the system cblas.h"
+if command -v g++ >/dev/null; then
+  g++ -fsyntax-only -Wall -Werror -x c++ capi/include/strass_blas.h
+fi
+printf '#include <cblas.h>\n#include "strass_blas.h"\nint main(void) { return 0; }\n' |
+  gcc "${cflags[@]}" -fsyntax-only -x c -
 
 echo "== 1. linked to libstrass_blas.so"
 gcc "${cflags[@]}" capi/tests/gemm_test.c -o "$out/gemm_test_shared" \
