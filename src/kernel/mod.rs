@@ -49,6 +49,7 @@
 mod altbasis;
 #[cfg(feature = "openblas")]
 pub mod blas;
+pub mod cache;
 pub mod cost;
 pub mod fused;
 mod isa;

@@ -37,6 +37,7 @@
 
 mod frame;
 mod pack;
+pub mod probe;
 mod ukr;
 #[cfg(target_arch = "x86_64")]
 mod x86;
@@ -360,30 +361,38 @@ impl Default for FusedConfig {
 /// Default of [`FusedConfig::max_temp_bytes`]: a 2048 x 2048 f64 block.
 pub const DEFAULT_MAX_TEMP_BYTES: usize = 32 << 20;
 
-/// The built-in blocking for a micro-kernel (`isa`, tile `mr x nr` of `size`-byte elements).
+/// The built-in blocking for a micro-kernel with tile `mr x nr` of `size`-byte elements on this
+/// machine's caches ([`crate::kernel::cache::Caches::detect`]); see [`model_blocking`].
+fn default_blocking(mr: usize, nr: usize, size: usize) -> Blocking {
+    model_blocking(crate::kernel::cache::Caches::detect(), mr, nr, size)
+}
+
+/// Blocking from cache sizes by a simple analytical model (frame order: an `mr x kc`
+/// micro-panel of A stays in L1 while `kc x nr` micro-panels of B stream from L2):
 ///
-/// AVX-512 (tile 12 x 32 f32 / 12 x 16 f64), chosen by measurement on the development machine
-/// (AMD EPYC Zen 5: 48 KiB L1d, 1 MiB L2 per core; `bench-results/blocking.md`): `nc = 1024`;
-/// `kc = 384` for f64 and `kc = 896` for f32. In f32 the tile does twice the flops per cycle,
-/// so with the same `kc` the C tile is read and written twice as often per flop; `kc` 832 to 960
-/// was 1-8% faster than 384 on products with `k >= 2000`, and within 1% of it at `k = 1024`
-/// (the recursion's f32 leaves). `kc` 512 and 1024 are often slower: a row stride of 2 or 4 KiB
-/// puts the 12 rows of the A micro-panel in one or two L1 sets. Other instruction sets: an `mr x kc`
-/// micro-panel of A in a third of a 48 KiB L1 and a `kc x nc` block of B in half of a 1 MiB L2.
-/// The `mc x kc` panel of A (shared by the threads) is about 4096 rows, kept in L3.
-fn default_blocking(isa: Isa, mr: usize, nr: usize, size: usize) -> Blocking {
-    const L1: usize = 48 << 10;
-    const L2: usize = 1 << 20;
-    let mc = (4096 / mr).max(1) * mr;
-    if isa == Isa::Avx512 {
-        return Blocking {
-            mc,
-            kc: if size == 4 { 896 } else { 384 },
-            nc: 1024_usize.div_ceil(nr) * nr,
-        };
-    }
-    let kc = ((L1 / 3) / (mr * size)).clamp(128, 512) / 64 * 64;
-    let nc = ((L2 / 2) / (kc * size)).max(nr) / nr * nr;
+/// - `kc`: the A micro-panel fills half of the L1d (`kc = L1 / 2 / (mr * size)`), a multiple
+///   of 8, in 64..=1024; f32 is capped at 448 because each depth block's dot products are summed
+///   from zero, so f32 errors grow with `kc` (896 gave 1.5x larger errors than 384);
+/// - `nc`: the packed `kc x nc` block of B fills the L2, a multiple of `nr`;
+/// - `mc`: the packed `mc x kc` panel of A, shared by the threads, fills half of this core's
+///   share of the L3 (of the L2 without an L3), a multiple of `mr`, at most 4096 rows.
+///
+/// On a Zen 3 (32 KiB L1d, 512 KiB L2) this gives f32 `kc` 448 / `nc` 288 and f64 336 / 192;
+/// the BLIS-style rule that also keeps the B micro-panel in L1 gave f32 `kc` 168, 26% slower
+/// at 2048^3 (`benches/blocking.rs`, 2026-12-07).
+pub fn model_blocking(
+    caches: &crate::kernel::cache::Caches,
+    mr: usize,
+    nr: usize,
+    size: usize,
+) -> Blocking {
+    let cap = if size == 4 { 448 } else { 1024 };
+    let kc = (caches.l1d.bytes / 2 / (mr * size)).clamp(64, cap) / 8 * 8;
+    let nc = (caches.l2.bytes / (kc * size)).max(nr) / nr * nr;
+    let outer = caches.l3.map_or(caches.l2.bytes, |l3| {
+        l3.bytes / l3.sharing.max(1) * caches.l2.sharing.max(1)
+    });
+    let mc = ((outer / 2) / (kc * size)).clamp(mr, 4096) / mr * mr;
     Blocking { mc, kc, nc }
 }
 
@@ -410,7 +419,7 @@ impl<T: Element> FusedWorkspace<T> {
         let uk = ukr::select::<T>(Isa::selected())
             .or_else(|| ukr::select::<T>(Isa::Portable))
             .expect("the portable micro-kernel is always available");
-        let blocking = default_blocking(uk.isa, uk.mr, uk.nr, std::mem::size_of::<T>());
+        let blocking = default_blocking(uk.mr, uk.nr, std::mem::size_of::<T>());
         FusedWorkspace {
             uk,
             threads: 1,
@@ -451,7 +460,7 @@ impl<T: Element> FusedWorkspace<T> {
                 )))
             }
             Some(b) => b,
-            None => default_blocking(uk.isa, uk.mr, uk.nr, std::mem::size_of::<T>()),
+            None => default_blocking(uk.mr, uk.nr, std::mem::size_of::<T>()),
         };
         Ok(FusedWorkspace {
             uk,
@@ -644,6 +653,51 @@ fn scale<T: Element>(c: &mut DstView<'_, T>, beta: T) {
             // `from_raw`), which this call borrows exclusively.
             let x = unsafe { &mut *c.ptr.offset(i as isize * c.rs + j as isize * c.cs) };
             *x = if beta == T::ZERO { T::ZERO } else { beta * *x };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::model_blocking;
+    use crate::kernel::cache::{CacheLevel, Caches};
+
+    fn caches(l1: (usize, usize), l2: (usize, usize), l3: Option<(usize, usize)>) -> Caches {
+        let lvl = |(bytes, ways): (usize, usize), sharing| CacheLevel {
+            bytes,
+            ways,
+            line: 64,
+            sharing,
+        };
+        Caches {
+            l1d: lvl(l1, 1),
+            l2: lvl(l2, 1),
+            l3: l3.map(|x| lvl(x, 8)),
+            source: "test",
+        }
+    }
+
+    #[test]
+    fn blocking_follows_the_caches() {
+        // Zen 3: 32 KiB 8-way L1d, 512 KiB L2; AVX2 tiles 6 x 16 f32 and 6 x 8 f64.
+        let zen3 = caches((32 << 10, 8), (512 << 10, 8), Some((32 << 20, 16)));
+        let f32b = model_blocking(&zen3, 6, 16, 4);
+        assert_eq!((f32b.kc, f32b.nc), (448, 288));
+        // Half of the L3 share of one of the 8 CPUs sharing it.
+        assert_eq!(f32b.mc, (2 << 20) / (448 * 4) / 6 * 6);
+        let f64b = model_blocking(&zen3, 6, 8, 8);
+        assert_eq!((f64b.kc, f64b.nc), (336, 192));
+        // A larger L1 and L2 give larger blocks; a missing L3 shrinks mc to the L2's share.
+        let big = caches((48 << 10, 12), (2 << 20, 16), None);
+        let b = model_blocking(&big, 12, 16, 8);
+        assert_eq!(b.kc, 256);
+        assert_eq!(b.nc, (2 << 20) / (256 * 8) / 16 * 16);
+        assert_eq!(b.mc, (1 << 20) / (256 * 8) / 12 * 12);
+        for (c, mr, nr, size) in [(&zen3, 6, 16, 4), (&zen3, 6, 8, 8), (&big, 12, 32, 4)] {
+            let b = model_blocking(c, mr, nr, size);
+            assert!(mr * b.kc * size <= c.l1d.bytes / 2, "{b:?}");
+            assert!(b.kc * b.nc * size <= c.l2.bytes, "{b:?}");
+            assert!(b.kc % 8 == 0 && b.nc % nr == 0 && b.mc % mr == 0, "{b:?}");
         }
     }
 }

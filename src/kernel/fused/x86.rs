@@ -31,8 +31,8 @@ macro_rules! ukr_step {
 
 /// Defines one micro-kernel `fn(kc, a, b, out)` for a register tile of `mr x (nv * lanes)`.
 macro_rules! simd_kernel {
-    ($name:ident, $t:ty, $feat:literal, lanes = $w:expr, mr = $mr:expr, nv = $nv:expr,
-     $zero:ident, $load:ident, $store:ident, $set1:ident, $fma:ident, $mul:ident, $add:ident) => {
+    ($name:ident, $kloop:ident, $t:ty, $feat:literal, lanes = $w:expr, mr = $mr:expr, nv = $nv:expr,
+     $load:ident, $store:ident, $set1:ident, $mul:ident, $add:ident) => {
         /// A micro-kernel (see `ukr::UkrFn`).
         ///
         /// # Safety
@@ -43,7 +43,6 @@ macro_rules! simd_kernel {
             const NV: usize = $nv;
             const W: usize = $w;
             const NR: usize = NV * W;
-            let mut acc = [[$zero(); NV]; MR];
             if let Out::Direct {
                 pre,
                 dsts,
@@ -67,27 +66,9 @@ macro_rules! simd_kernel {
                     }
                 }
             }
-            let (mut a, mut b) = (a, b);
-            // SAFETY: `a` holds MR rows of kc and `b` kc * NR elements (caller's contract); every
-            // step reads one k-slice of each and the pointers advance by exactly the slices read.
-            unsafe {
-                let mut p = 0;
-                while p + 4 <= kc {
-                    ukr_step!(acc, a, kc, b, 0, MR, NV, W, $zero, $load, $set1, $fma);
-                    ukr_step!(acc, a, kc, b, 1, MR, NV, W, $zero, $load, $set1, $fma);
-                    ukr_step!(acc, a, kc, b, 2, MR, NV, W, $zero, $load, $set1, $fma);
-                    ukr_step!(acc, a, kc, b, 3, MR, NV, W, $zero, $load, $set1, $fma);
-                    a = a.add(4);
-                    b = b.add(4 * NR);
-                    p += 4;
-                }
-                while p < kc {
-                    ukr_step!(acc, a, kc, b, 0, MR, NV, W, $zero, $load, $set1, $fma);
-                    a = a.add(1);
-                    b = b.add(NR);
-                    p += 1;
-                }
-            }
+            // SAFETY: `a` holds MR rows of kc and `b` kc * NR elements (caller's contract) and
+            // this CPU runs the loop's instructions (this function's target features).
+            let mut acc: [[_; NV]; MR] = unsafe { $kloop(kc, a, b) };
             match out {
                 Out::Tile(t) => {
                     for r in 0..MR {
@@ -163,63 +144,306 @@ macro_rules! simd_kernel {
     };
 }
 
-simd_kernel!(
-    avx512_f64,
+/// Defines the AVX-512 k-loop `fn(kc, a, b) -> [[vector; NV]; MR]` with intrinsics (the
+/// AVX2 loops below are hand-scheduled assembly, so that their code does not depend on the
+/// caller's build profile; the AVX-512 loops await the same once a machine with AVX-512 can test
+/// them).
+macro_rules! intrinsic_kloop {
+    ($name:ident, $t:ty, $v:ty, $feat:literal, lanes = $w:expr, mr = $mr:expr, nv = $nv:expr,
+     $zero:ident, $load:ident, $set1:ident, $fma:ident) => {
+        /// The accumulated `MR x NR` tile of one packed A micro-panel times one packed B
+        /// micro-panel.
+        ///
+        /// # Safety
+        /// `a` holds `MR * kc` elements, `b` `kc * NR`; the CPU supports the target features.
+        #[target_feature(enable = $feat)]
+        #[inline]
+        unsafe fn $name(kc: usize, a: *const $t, b: *const $t) -> [[$v; $nv]; $mr] {
+            const MR: usize = $mr;
+            const NV: usize = $nv;
+            const W: usize = $w;
+            const NR: usize = NV * W;
+            let mut acc = [[$zero(); NV]; MR];
+            let (mut a, mut b) = (a, b);
+            // SAFETY: every step reads one k-slice of each panel and the pointers advance by
+            // exactly the slices read (caller's contract on the panel sizes).
+            unsafe {
+                let mut p = 0;
+                while p + 4 <= kc {
+                    ukr_step!(acc, a, kc, b, 0, MR, NV, W, $zero, $load, $set1, $fma);
+                    ukr_step!(acc, a, kc, b, 1, MR, NV, W, $zero, $load, $set1, $fma);
+                    ukr_step!(acc, a, kc, b, 2, MR, NV, W, $zero, $load, $set1, $fma);
+                    ukr_step!(acc, a, kc, b, 3, MR, NV, W, $zero, $load, $set1, $fma);
+                    a = a.add(4);
+                    b = b.add(4 * NR);
+                    p += 4;
+                }
+                while p < kc {
+                    ukr_step!(acc, a, kc, b, 0, MR, NV, W, $zero, $load, $set1, $fma);
+                    a = a.add(1);
+                    b = b.add(NR);
+                    p += 1;
+                }
+            }
+            acc
+        }
+    };
+}
+
+intrinsic_kloop!(
+    avx512_f64_kloop,
     f64,
+    __m512d,
     "avx512f",
     lanes = 8,
     mr = 12,
     nv = 2,
     _mm512_setzero_pd,
     _mm512_loadu_pd,
-    _mm512_storeu_pd,
     _mm512_set1_pd,
-    _mm512_fmadd_pd,
-    _mm512_mul_pd,
-    _mm512_add_pd
+    _mm512_fmadd_pd
 );
-simd_kernel!(
-    avx512_f32,
+intrinsic_kloop!(
+    avx512_f32_kloop,
     f32,
+    __m512,
     "avx512f",
     lanes = 16,
     mr = 12,
     nv = 2,
     _mm512_setzero_ps,
     _mm512_loadu_ps,
+    _mm512_set1_ps,
+    _mm512_fmadd_ps
+);
+
+/// One `k` step of the AVX2 `6 x 2`-vector tile as assembly text: two loads of B (`$db0`,
+/// `$db1`: byte offsets of the step's two vectors), six broadcasts of A (row `r` at
+/// `a0 + r * s` for `r < 3`, `a3 + (r - 3) * s` above, plus `$da` bytes), twelve FMAs into
+/// `ymm4..ymm15` (row `r`, vector `v` in `ymm(4 + 2r + v)`). Broadcasts alternate between
+/// `ymm2` and `ymm3`, so a load is always two FMAs ahead of its use.
+macro_rules! avx2_step {
+    ($bc:literal, $fma:literal, $da:literal, $db0:literal, $db1:literal) => {
+        concat!(
+            "vmovups ymm0, [{b} + ",
+            $db0,
+            "]\n",
+            "vmovups ymm1, [{b} + ",
+            $db1,
+            "]\n",
+            $bc,
+            " ymm2, [{a0} + ",
+            $da,
+            "]\n",
+            $bc,
+            " ymm3, [{a0} + {s} + ",
+            $da,
+            "]\n",
+            $fma,
+            " ymm4, ymm0, ymm2\n",
+            $fma,
+            " ymm5, ymm1, ymm2\n",
+            $bc,
+            " ymm2, [{a0} + {s}*2 + ",
+            $da,
+            "]\n",
+            $fma,
+            " ymm6, ymm0, ymm3\n",
+            $fma,
+            " ymm7, ymm1, ymm3\n",
+            $bc,
+            " ymm3, [{a3} + ",
+            $da,
+            "]\n",
+            $fma,
+            " ymm8, ymm0, ymm2\n",
+            $fma,
+            " ymm9, ymm1, ymm2\n",
+            $bc,
+            " ymm2, [{a3} + {s} + ",
+            $da,
+            "]\n",
+            $fma,
+            " ymm10, ymm0, ymm3\n",
+            $fma,
+            " ymm11, ymm1, ymm3\n",
+            $bc,
+            " ymm3, [{a3} + {s}*2 + ",
+            $da,
+            "]\n",
+            $fma,
+            " ymm12, ymm0, ymm2\n",
+            $fma,
+            " ymm13, ymm1, ymm2\n",
+            $fma,
+            " ymm14, ymm0, ymm3\n",
+            $fma,
+            " ymm15, ymm1, ymm3\n",
+        )
+    };
+}
+
+/// Defines an AVX2 k-loop in assembly for the `6 x 16` f32 / `6 x 8` f64 tile: the main loop
+/// does four `k` steps (B offsets 0..256 bytes, A offsets `0, es, 2 es, 3 es`) and prefetches B
+/// 512 bytes ahead per step; a second loop does the remaining `kc % 4` steps.
+macro_rules! avx2_kloop {
+    ($name:ident, $t:ty, $v:ty, $zero:ident, $bc:literal, $fma:literal, $es:literal,
+     $da1:literal, $da2:literal, $da3:literal, $es4:literal) => {
+        /// The accumulated `6 x 2`-vector tile of one packed A micro-panel (6 rows of `kc`)
+        /// times one packed B micro-panel (`kc` rows of 2 vectors), in hand-scheduled assembly.
+        ///
+        /// # Safety
+        /// `a` holds `6 * kc` elements, `b` `kc * 2` vectors; the CPU supports AVX2 and FMA.
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        unsafe fn $name(kc: usize, a: *const $t, b: *const $t) -> [[$v; 2]; 6] {
+            let z: $v = $zero();
+            let (mut c0, mut c1, mut c2, mut c3, mut c4, mut c5) = (z, z, z, z, z, z);
+            let (mut c6, mut c7, mut c8, mut c9, mut c10, mut c11) = (z, z, z, z, z, z);
+            let s = kc * std::mem::size_of::<$t>();
+            // SAFETY: row r < 6 of the A micro-panel starts at a + r * kc, so a3 is row 3; the
+            // loops read exactly kc steps of 6 A values and 2 B vectors, advancing a0 / a3 by
+            // one element and b by two vectors per step (caller's contract on the sizes);
+            // prefetches never fault. Only the named registers and the flags are touched.
+            unsafe {
+                std::arch::asm!(
+                    "test {n4}, {n4}",
+                    "jz 3f",
+                    "2:",
+                    "prefetcht0 [{b} + 512]",
+                    avx2_step!($bc, $fma, "0", "0", "32"),
+                    "prefetcht0 [{b} + 576]",
+                    avx2_step!($bc, $fma, $da1, "64", "96"),
+                    "prefetcht0 [{b} + 640]",
+                    avx2_step!($bc, $fma, $da2, "128", "160"),
+                    "prefetcht0 [{b} + 704]",
+                    avx2_step!($bc, $fma, $da3, "192", "224"),
+                    concat!("add {a0}, ", $es4),
+                    concat!("add {a3}, ", $es4),
+                    "add {b}, 256",
+                    "dec {n4}",
+                    "jnz 2b",
+                    "3:",
+                    "test {n1}, {n1}",
+                    "jz 5f",
+                    "4:",
+                    avx2_step!($bc, $fma, "0", "0", "32"),
+                    concat!("add {a0}, ", $es),
+                    concat!("add {a3}, ", $es),
+                    "add {b}, 64",
+                    "dec {n1}",
+                    "jnz 4b",
+                    "5:",
+                    a0 = inout(reg) a => _,
+                    a3 = inout(reg) a.add(3 * kc) => _,
+                    b = inout(reg) b => _,
+                    s = in(reg) s,
+                    n4 = inout(reg) kc / 4 => _,
+                    n1 = inout(reg) kc % 4 => _,
+                    out("ymm0") _,
+                    out("ymm1") _,
+                    out("ymm2") _,
+                    out("ymm3") _,
+                    inout("ymm4") c0,
+                    inout("ymm5") c1,
+                    inout("ymm6") c2,
+                    inout("ymm7") c3,
+                    inout("ymm8") c4,
+                    inout("ymm9") c5,
+                    inout("ymm10") c6,
+                    inout("ymm11") c7,
+                    inout("ymm12") c8,
+                    inout("ymm13") c9,
+                    inout("ymm14") c10,
+                    inout("ymm15") c11,
+                    options(nostack, readonly),
+                );
+            }
+            [[c0, c1], [c2, c3], [c4, c5], [c6, c7], [c8, c9], [c10, c11]]
+        }
+    };
+}
+
+avx2_kloop!(
+    avx2_f32_kloop,
+    f32,
+    __m256,
+    _mm256_setzero_ps,
+    "vbroadcastss",
+    "vfmadd231ps",
+    "4",
+    "4",
+    "8",
+    "12",
+    "16"
+);
+avx2_kloop!(
+    avx2_f64_kloop,
+    f64,
+    __m256d,
+    _mm256_setzero_pd,
+    "vbroadcastsd",
+    "vfmadd231pd",
+    "8",
+    "8",
+    "16",
+    "24",
+    "32"
+);
+
+simd_kernel!(
+    avx512_f64,
+    avx512_f64_kloop,
+    f64,
+    "avx512f",
+    lanes = 8,
+    mr = 12,
+    nv = 2,
+    _mm512_loadu_pd,
+    _mm512_storeu_pd,
+    _mm512_set1_pd,
+    _mm512_mul_pd,
+    _mm512_add_pd
+);
+simd_kernel!(
+    avx512_f32,
+    avx512_f32_kloop,
+    f32,
+    "avx512f",
+    lanes = 16,
+    mr = 12,
+    nv = 2,
+    _mm512_loadu_ps,
     _mm512_storeu_ps,
     _mm512_set1_ps,
-    _mm512_fmadd_ps,
     _mm512_mul_ps,
     _mm512_add_ps
 );
 simd_kernel!(
     avx2_f64,
+    avx2_f64_kloop,
     f64,
     "avx2,fma",
     lanes = 4,
     mr = 6,
     nv = 2,
-    _mm256_setzero_pd,
     _mm256_loadu_pd,
     _mm256_storeu_pd,
     _mm256_set1_pd,
-    _mm256_fmadd_pd,
     _mm256_mul_pd,
     _mm256_add_pd
 );
 simd_kernel!(
     avx2_f32,
+    avx2_f32_kloop,
     f32,
     "avx2,fma",
     lanes = 8,
     mr = 6,
     nv = 2,
-    _mm256_setzero_ps,
     _mm256_loadu_ps,
     _mm256_storeu_ps,
     _mm256_set1_ps,
-    _mm256_fmadd_ps,
     _mm256_mul_ps,
     _mm256_add_ps
 );
