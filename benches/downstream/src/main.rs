@@ -4,9 +4,9 @@
 //!
 //! Usage: `strass-downstream f32|f64 REPS MxKxN...`
 
+use std::time::Instant;
 use strass::kernel::fused::{fused_gemm, DstView, FusedWorkspace, Output, SrcView};
 use strass::kernel::Element;
-use std::time::Instant;
 
 fn fill<T: Element>(len: usize, seed: u64) -> Vec<T> {
     let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -37,15 +37,32 @@ fn run<T: Element>(reps: usize, (m, k, n): (usize, usize, usize), dtype: &str) {
             let t = Instant::now();
             match *name {
                 "openblas" => {
-                    let op = |rows, cols| strass::blas::Operand { rows, cols, rs: cols, cs: 1 };
-                    strass::blas::gemm(T::ONE, &a, op(m, k), &b, op(k, n), T::ZERO, &mut c, op(m, n))
-                        .expect("openblas");
+                    let op = |rows, cols| strass::blas::Operand {
+                        rows,
+                        cols,
+                        rs: cols,
+                        cs: 1,
+                    };
+                    strass::blas::gemm(
+                        T::ONE,
+                        &a,
+                        op(m, k),
+                        &b,
+                        op(k, n),
+                        T::ZERO,
+                        &mut c,
+                        op(m, n),
+                    )
+                    .expect("openblas");
                 }
                 "strassen_mul" => strass::strassen_mul(&a, &b, &mut c, m, k, n).expect("strass"),
                 _ => {
                     let sa = [(T::ONE, SrcView::row_major(&a, m, k).unwrap())];
                     let sb = [(T::ONE, SrcView::row_major(&b, k, n).unwrap())];
-                    let mut out = [Output::overwrite(T::ONE, DstView::row_major(&mut c, m, n).unwrap())];
+                    let mut out = [Output::overwrite(
+                        T::ONE,
+                        DstView::row_major(&mut c, m, n).unwrap(),
+                    )];
                     fused_gemm(&sa, &sb, &mut out, &mut ws).expect("packed");
                 }
             }

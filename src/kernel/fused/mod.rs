@@ -697,7 +697,10 @@ mod tests {
             let b = model_blocking(c, mr, nr, size);
             assert!(mr * b.kc * size <= c.l1d.bytes / 2, "{b:?}");
             assert!(b.kc * b.nc * size <= c.l2.bytes, "{b:?}");
-            assert!(b.kc % 8 == 0 && b.nc % nr == 0 && b.mc % mr == 0, "{b:?}");
+            assert!(
+                b.kc.is_multiple_of(8) && b.nc.is_multiple_of(nr) && b.mc.is_multiple_of(mr),
+                "{b:?}"
+            );
         }
     }
 }
