@@ -1,7 +1,7 @@
 //! The core's FMA peak beside the packed GEMM's micro-kernel in its L1-resident loop.
 //!
 //! For each instruction set this CPU runs (AVX-512, AVX2+FMA) and each dtype: the best of
-//! `STRASS_BENCH_REPS` (default 7) timings of an FMA-only loop (twelve independent vector
+//! `STRASS_BENCH_REPS` (default 15) timings of an FMA-only loop (twelve independent vector
 //! accumulators) and of the micro-kernel on one packed A and one packed B micro-panel of depth
 //! `kc` (the built-in `kc` of the packed GEMM on this machine, and 256), as GFLOP/s and as a
 //! share of the peak. `cargo bench --bench peak`; `STRASS_BENCH_QUICK=1` runs short loops.
@@ -55,7 +55,7 @@ fn rows<T: Element>(isa: Isa, dtype: &str, quick: bool, reps: usize, out: &mut S
 
 fn main() {
     let quick = common::env("STRASS_BENCH_QUICK").is_some();
-    let reps = common::env_num("STRASS_BENCH_REPS", 7usize).max(1);
+    let reps = common::env_num("STRASS_BENCH_REPS", 15usize).max(1);
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let mut out = String::new();
     writeln!(out, "# FMA peak and the micro-kernel's L1-resident loop\n").unwrap();

@@ -1,13 +1,54 @@
 //! The workspace: one zero-initialised, 64-byte aligned buffer allocated before the recursion
 //! starts, carved into temporaries as the recursion descends. Nothing inside the recursion
 //! allocates matrix memory.
+//!
+//! Large buffers (the workspace and the packed GEMM's panels, [`advise_huge_pages`]) ask Linux
+//! for transparent huge pages before their first touch, so that a Strassen temporary or a packed
+//! block of several MiB costs a few TLB entries instead of thousands. `STRASS_HUGE_PAGES=0`
+//! turns the advice off (read once per process).
 
 use super::{Element, KernelError};
-use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::alloc::{alloc, dealloc, Layout};
 use std::ptr::NonNull;
 
 /// Cache-line alignment of the workspace.
 const ALIGN: usize = 64;
+
+/// Size of a transparent huge page on x86-64 Linux.
+pub(crate) const HUGE_PAGE: usize = 2 << 20;
+
+/// Buffers from this size on are advised to use huge pages (and the workspace is aligned to one).
+pub(crate) const HUGE_PAGE_MIN: usize = 2 * HUGE_PAGE;
+
+/// Whether huge pages are to be asked for: unless `STRASS_HUGE_PAGES=0`.
+fn huge_pages_wanted() -> bool {
+    static WANTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WANTED.get_or_init(|| std::env::var("STRASS_HUGE_PAGES").map_or(true, |v| v.trim() != "0"))
+}
+
+/// Asks the OS to back the whole huge pages inside `[ptr, ptr + bytes)` with transparent huge
+/// pages (`madvise(MADV_HUGEPAGE)`); call it before the memory is first touched. Only an advice:
+/// where the OS does not offer huge pages (other systems, THP disabled, buffers under
+/// [`HUGE_PAGE_MIN`]) nothing happens, and a failure changes nothing but speed.
+pub(crate) fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
+    if bytes < HUGE_PAGE_MIN || !huge_pages_wanted() {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let start = (ptr as usize).next_multiple_of(HUGE_PAGE);
+        let end = (ptr as usize + bytes) / HUGE_PAGE * HUGE_PAGE;
+        if end > start {
+            // SAFETY: madvise only changes how the kernel backs these pages, which lie inside
+            // one live allocation of ours; MADV_HUGEPAGE never changes their contents.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = ptr;
+}
 
 /// An owned, 64-byte aligned buffer, allocated zeroed; viewed as `[T]` for `T` in {f32, f64}.
 pub(crate) struct Workspace {
@@ -31,11 +72,20 @@ impl Workspace {
                 layout: None,
             });
         }
+        let align = if bytes >= HUGE_PAGE_MIN {
+            HUGE_PAGE
+        } else {
+            ALIGN
+        };
         let layout =
-            Layout::from_size_align(bytes, ALIGN).map_err(|_| KernelError::Alloc { bytes })?;
+            Layout::from_size_align(bytes, align).map_err(|_| KernelError::Alloc { bytes })?;
         // SAFETY: the layout has non-zero size.
-        let p = unsafe { alloc_zeroed(layout) };
+        let p = unsafe { alloc(layout) };
         let ptr = NonNull::new(p).ok_or(KernelError::Alloc { bytes })?;
+        // The advice goes before the first touch (the zeroing), which then faults in huge pages.
+        advise_huge_pages(p, bytes);
+        // SAFETY: p points to bytes freshly allocated bytes; u8 has no invalid bit patterns.
+        unsafe { std::ptr::write_bytes(p, 0, bytes) };
         Ok(Workspace {
             ptr,
             bytes,
@@ -60,7 +110,7 @@ impl Workspace {
 impl Drop for Workspace {
     fn drop(&mut self) {
         if let Some(layout) = self.layout {
-            // SAFETY: allocated by alloc_zeroed with exactly this layout.
+            // SAFETY: allocated by alloc with exactly this layout.
             unsafe { dealloc(self.ptr.as_ptr(), layout) }
         }
     }
@@ -139,4 +189,64 @@ pub(crate) fn take<'w, T>(ws: &mut &'w mut [T], len: usize) -> Result<&'w mut [T
 pub(crate) fn padded<T>(len: usize) -> usize {
     let per_line = (ALIGN / std::mem::size_of::<T>().max(1)).max(1);
     len.div_ceil(per_line) * per_line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kB of transparent huge pages backing the mapping of this process that holds `addr`
+    /// (from /proc/self/smaps), or None when it cannot be read.
+    #[cfg(target_os = "linux")]
+    fn anon_huge_kb(addr: usize) -> Option<usize> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let mut inside = false;
+        for line in smaps.lines() {
+            let first = line.split_whitespace().next().unwrap_or("");
+            if let Some((lo, hi)) = first.split_once('-') {
+                if let (Ok(lo), Ok(hi)) =
+                    (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+                {
+                    inside = (lo..hi).contains(&addr);
+                    continue;
+                }
+            }
+            if inside {
+                if let Some(v) = line.strip_prefix("AnonHugePages:") {
+                    return v.trim().trim_end_matches("kB").trim().parse().ok();
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn workspace_is_zeroed_and_aligned() {
+        for bytes in [8, 4096, HUGE_PAGE_MIN + 123] {
+            let mut w = Workspace::new(bytes).unwrap();
+            let s = w.as_mut_slice::<f64>(bytes / 8);
+            assert!(s.iter().all(|&x| x == 0.0));
+            assert_eq!(s.as_ptr() as usize % ALIGN, 0);
+        }
+    }
+
+    /// Where the OS offers transparent huge pages on request (`[always]` or `[madvise]` in
+    /// /sys/kernel/mm/transparent_hugepage/enabled), a large workspace gets some.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn large_workspace_gets_huge_pages() {
+        let mode = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+            .unwrap_or_default();
+        if !(mode.contains("[always]") || mode.contains("[madvise]")) || !huge_pages_wanted() {
+            eprintln!("transparent huge pages not offered here ({mode:?}): nothing to check");
+            return;
+        }
+        let mut w = Workspace::new(16 << 20).unwrap();
+        let addr = w.as_mut_slice::<f64>(1).as_ptr() as usize;
+        let kb = anon_huge_kb(addr).expect("the workspace's mapping in /proc/self/smaps");
+        assert!(
+            kb >= 2048,
+            "16 MiB workspace backed by {kb} kB of huge pages"
+        );
+    }
 }

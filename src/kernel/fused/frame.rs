@@ -48,6 +48,8 @@ impl<T: Element> AlignedBuf<T> {
         let mut raw: Vec<T> = Vec::new();
         raw.try_reserve_exact(total)
             .map_err(|_| KernelError::Alloc { bytes })?;
+        // Huge pages for large panels, asked for before `resize` first touches the memory.
+        crate::kernel::workspace::advise_huge_pages(raw.as_mut_ptr().cast(), bytes);
         raw.resize(total, T::ZERO);
         let addr = raw.as_ptr() as usize;
         let off = (addr.next_multiple_of(ALIGN) - addr) / std::mem::size_of::<T>();
