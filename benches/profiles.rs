@@ -198,11 +198,11 @@ fn main() {
             for name in CONTENDERS {
                 let mut row = format!("| {dtype} | {shape} | {name} |");
                 let (mut ts, mut rs) = (Vec::new(), Vec::new());
-                for p in 0..profiles.len() {
+                for (p, profile) in profiles.iter().enumerate() {
                     let t = med(dtype, p, shape, name);
                     let r = med(dtype, p, shape, "openblas") / t;
                     write!(row, " {} | {r:.3} |", common::secs(t)).unwrap();
-                    writeln!(csv, "{dtype},{shape},{},{name},{t:.6},{r:.4}", profiles[p]).unwrap();
+                    writeln!(csv, "{dtype},{shape},{profile},{name},{t:.6},{r:.4}").unwrap();
                     ts.push(t);
                     rs.push(r);
                 }

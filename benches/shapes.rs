@@ -1,5 +1,5 @@
 //! Shapes benchmark: the default `strassen_mul` engine against OpenBLAS (feature `openblas`),
-//! faer, matrixmultiply and strass's own packed GEMM alone, on a suite of square (odd and
+//! BLIS (loaded at run time when installed), faer, matrixmultiply and strass's own packed GEMM alone, on a suite of square (odd and
 //! non-power-of-two sizes included), rectangular and skinny shapes, f32 and f64, on 1 thread and
 //! all cores.
 //!
@@ -16,7 +16,8 @@
 //! packed GEMM). The relative error `||C - AB||_F / ||AB||_F` is estimated with a random-vector
 //! residual computed in double-double. Knobs: `STRASS_BENCH_SHAPES` (comma-separated `n` or
 //! `MxKxN`), `STRASS_BENCH_DTYPES`, `STRASS_BENCH_THREADS`, `STRASS_BENCH_CUTOFFS` (extra strass
-//! rows with these cutoffs), `STRASS_BENCH_SKIP` (contenders to leave out: faer, mm, packed),
+//! rows with these cutoffs), `STRASS_BENCH_SKIP` (contenders to leave out: blis, faer, mm, packed),
+//! `STRASS_BENCH_BLIS` (the BLIS library to load; default `libblis.so.4`, Debian `libblis-dev`),
 //! `STRASS_BENCH_PAUSE_MS` (untimed pause after every call; default 200 ms on more than one
 //! thread, so that OpenBLAS's spinning worker threads are asleep before the next contender
 //! starts, none on one thread), `STRASS_BENCH_OUT`.
@@ -124,6 +125,7 @@ fn cell<T: Contenders>(
     p: usize,
     cutoffs: &[usize],
     skip: &[String],
+    blis: Option<&common::Blis>,
     rows: &mut Vec<Row>,
 ) {
     let (m, k, n) = sh;
@@ -160,6 +162,12 @@ fn cell<T: Contenders>(
         names.push(("strass packed GEMM alone".into(), 0));
         runs.push(Box::new(|| {
             engine_gemm(&packed, &a, &b, &mut c_cell.borrow_mut(), sh)
+        }));
+    }
+    if let Some(blis) = blis {
+        names.push(("BLIS".into(), 0));
+        runs.push(Box::new(|| {
+            blis.gemm(sh, p, &a, &b, &mut c_cell.borrow_mut())
         }));
     }
     if !skip.iter().any(|s| s == "faer") {
@@ -269,6 +277,24 @@ fn main() {
         None => root.join("target").join("bench-results-quick"),
     };
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let blis = if skip.iter().any(|s| s == "blis") {
+        None
+    } else {
+        common::Blis::load()
+            .map_err(|e| eprintln!("BLIS left out: {e}"))
+            .ok()
+    };
+    let anchors = format!(
+        "OpenBLAS core chosen natively (no OPENBLAS_CORETYPE): {}; BLIS: {}",
+        std::env::var("OPENBLAS_CORETYPE").map_or_else(
+            |_| machine_openblas(),
+            |v| format!("FORCED by OPENBLAS_CORETYPE={v}, not native")
+        ),
+        blis.as_ref()
+            .map_or("not loaded (libblis-dev not installed)".into(), |b| b
+                .description
+                .clone())
+    );
     let machine = Machine::detect();
     let load_start = loadavg();
     let t0 = Instant::now();
@@ -277,8 +303,8 @@ fn main() {
         for &p in &threads {
             for d in &dtypes {
                 match d.as_str() {
-                    "f32" => cell::<f32>(sh, p, &cutoffs, &skip, &mut rows),
-                    "f64" => cell::<f64>(sh, p, &cutoffs, &skip, &mut rows),
+                    "f32" => cell::<f32>(sh, p, &cutoffs, &skip, blis.as_ref(), &mut rows),
+                    "f64" => cell::<f64>(sh, p, &cutoffs, &skip, blis.as_ref(), &mut rows),
                     other => panic!("STRASS_BENCH_DTYPES: unknown dtype `{other}`"),
                 }
             }
@@ -287,10 +313,23 @@ fn main() {
     let wall = t0.elapsed().as_secs_f64();
     let load_end = loadavg();
     write_csv(&dir, &rows, &machine);
-    write_md(&dir, &rows, &machine, wall, &load_start, &load_end);
+    write_md(
+        &dir,
+        &rows,
+        &machine,
+        &anchors,
+        wall,
+        &load_start,
+        &load_end,
+    );
     let svg = dir.join("shapes.svg");
     plot(&rows, &machine, &svg).unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
     eprintln!("wrote {}", svg.display());
+}
+
+/// OpenBLAS's configuration and core as the machine description reports them.
+fn machine_openblas() -> String {
+    Machine::detect().openblas_string()
 }
 
 fn baseline_name() -> &'static str {
@@ -332,7 +371,15 @@ fn geomean(x: &[f64]) -> f64 {
     (x.iter().map(|v| v.ln()).sum::<f64>() / x.len().max(1) as f64).exp()
 }
 
-fn write_md(dir: &std::path::Path, rows: &[Row], machine: &Machine, wall: f64, l0: &str, l1: &str) {
+fn write_md(
+    dir: &std::path::Path,
+    rows: &[Row],
+    machine: &Machine,
+    anchors: &str,
+    wall: f64,
+    l0: &str,
+    l1: &str,
+) {
     let mut md = String::new();
     let _ = writeln!(
         md,
@@ -347,8 +394,10 @@ fn write_md(dir: &std::path::Path, rows: &[Row], machine: &Machine, wall: f64, l
          while after a call, are asleep when the next contender starts); `strass` is the default engine \
          (`Engine::tuned()`, no tuning file: built-in policy), `levels` the recursion levels it ran; \
          errors are `||C - AB||_F / ||AB||_F` (random-vector residual in double-double). \
-         Machine: {}. Run took {wall:.0} s; load average {l0} at the start, {l1} at the end.\n",
+         Machine: {}; caches: {}. {anchors}. Run took {wall:.0} s; load average {l0} at the \
+         start, {l1} at the end.\n",
         machine.summary(),
+        strass::kernel::cache::Caches::detect().summary(),
         pause2 = common::pause_for(2).as_millis(),
         b = baseline_name()
     );

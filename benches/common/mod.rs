@@ -307,3 +307,145 @@ pub fn warm_up(seconds: f64) {
         }
     }
 }
+
+/// `cblas_sgemm` / `cblas_dgemm`: layout, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc.
+type CblasGemm<R> = unsafe extern "C" fn(
+    i32,
+    i32,
+    i32,
+    i32,
+    i32,
+    i32,
+    R,
+    *const R,
+    i32,
+    *const R,
+    i32,
+    R,
+    *mut R,
+    i32,
+);
+
+/// BLIS (Debian: `libblis-dev`), an anchor beside OpenBLAS. Loaded at run time with `dlopen`
+/// (`RTLD_LOCAL`), so its CBLAS symbols never clash with OpenBLAS's; `STRASS_BENCH_BLIS` names
+/// another library file.
+pub struct Blis {
+    sgemm: CblasGemm<f32>,
+    dgemm: CblasGemm<f64>,
+    set_threads: unsafe extern "C" fn(i64),
+    /// BLIS's version and the configuration (sub-architecture) it picked on this CPU.
+    pub description: String,
+}
+
+impl Blis {
+    /// Loads BLIS, or says why it cannot.
+    pub fn load() -> Result<Blis, String> {
+        let path = env("STRASS_BENCH_BLIS").unwrap_or_else(|| "libblis.so.4".into());
+        let cpath = std::ffi::CString::new(path.clone()).map_err(|e| e.to_string())?;
+        // SAFETY: dlopen gets a NUL-terminated path; loading BLIS runs only its initialisers.
+        let h = unsafe { libc::dlopen(cpath.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+        if h.is_null() {
+            return Err(format!(
+                "cannot load {path} (Debian: apt-get install libblis-dev)"
+            ));
+        }
+        let sym = |name: &std::ffi::CStr| {
+            // SAFETY: h is a live handle from dlopen; name is NUL-terminated.
+            let p = unsafe { libc::dlsym(h, name.as_ptr()) };
+            if p.is_null() {
+                Err(format!("{path} has no {name:?}"))
+            } else {
+                Ok(p)
+            }
+        };
+        let (s, d, t) = (
+            sym(c"cblas_sgemm")?,
+            sym(c"cblas_dgemm")?,
+            sym(c"bli_thread_set_num_threads")?,
+        );
+        let (ver, arch_id, arch_str) = (
+            sym(c"bli_info_get_version_str")?,
+            sym(c"bli_arch_query_id")?,
+            sym(c"bli_arch_string")?,
+        );
+        // SAFETY: the symbols are BLIS's functions with these C signatures (cblas.h, blis.h:
+        // dim_t and arch_t are int64_t and a C enum); they return static strings.
+        unsafe {
+            let ver: unsafe extern "C" fn() -> *const libc::c_char = std::mem::transmute(ver);
+            let arch_id: unsafe extern "C" fn() -> i32 = std::mem::transmute(arch_id);
+            let arch_str: unsafe extern "C" fn(i32) -> *const libc::c_char =
+                std::mem::transmute(arch_str);
+            let text =
+                |p: *const libc::c_char| std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned();
+            let description = format!(
+                "BLIS {} ({path}), configuration {}",
+                text(ver()),
+                text(arch_str(arch_id()))
+            );
+            Ok(Blis {
+                sgemm: std::mem::transmute::<*mut libc::c_void, CblasGemm<f32>>(s),
+                dgemm: std::mem::transmute::<*mut libc::c_void, CblasGemm<f64>>(d),
+                set_threads: std::mem::transmute::<*mut libc::c_void, unsafe extern "C" fn(i64)>(t),
+                description,
+            })
+        }
+    }
+
+    /// `C = A B` (`m x k` times `k x n`, row-major) on BLIS with `p` threads.
+    pub fn gemm<T: Element>(
+        &self,
+        sh: (usize, usize, usize),
+        p: usize,
+        a: &[T],
+        b: &[T],
+        c: &mut [T],
+    ) -> Result<(), String> {
+        let (m, k, n) = sh;
+        assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+        let int = |x: usize| i32::try_from(x).map_err(|_| format!("{x} does not fit a C int"));
+        let (mi, ki, ni) = (int(m)?, int(k)?, int(n)?);
+        let (rm, nt) = (101, 111); // CblasRowMajor, CblasNoTrans
+                                   // SAFETY: the slices hold the row-major operands with leading dimensions k, n and n
+                                   // (checked above); T is f32 exactly when DTYPE is "f32" (Element is sealed to f32, f64),
+                                   // so the casts only rename the element type.
+        unsafe {
+            (self.set_threads)(p as i64);
+            if T::DTYPE == "f32" {
+                (self.sgemm)(
+                    rm,
+                    nt,
+                    nt,
+                    mi,
+                    ni,
+                    ki,
+                    1.0,
+                    a.as_ptr().cast(),
+                    ki,
+                    b.as_ptr().cast(),
+                    ni,
+                    0.0,
+                    c.as_mut_ptr().cast(),
+                    ni,
+                );
+            } else {
+                (self.dgemm)(
+                    rm,
+                    nt,
+                    nt,
+                    mi,
+                    ni,
+                    ki,
+                    1.0,
+                    a.as_ptr().cast(),
+                    ki,
+                    b.as_ptr().cast(),
+                    ni,
+                    0.0,
+                    c.as_mut_ptr().cast(),
+                    ni,
+                );
+            }
+        }
+        Ok(())
+    }
+}
