@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use strass::kernel::cache::Caches;
 use strass::machine::Machine;
+use strass::tune::measure::median;
 
 const DEFAULT_SHAPES: &str = "1000,2048,4096,1000x4096x2048";
 const DEFAULT_PROFILES: &str = "release,fat,strass";
@@ -77,16 +78,6 @@ fn run(bin: &Path, dtype: &str, shapes: &[String]) -> BTreeMap<(String, String),
         times.insert((shape.to_string(), name.to_string()), secs);
     }
     times
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
 }
 
 fn spread(v: &[f64]) -> f64 {
@@ -153,7 +144,7 @@ fn main() {
     }
     let load_end = common::loadavg();
     let med = |dtype: &str, p: usize, shape: &str, name: &str| {
-        median(samples[&(dtype.to_string(), p, shape.to_string(), name.to_string())].clone())
+        median(&samples[&(dtype.to_string(), p, shape.to_string(), name.to_string())])
     };
 
     let mut md = String::new();

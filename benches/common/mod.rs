@@ -326,6 +326,39 @@ type CblasGemm<R> = unsafe extern "C" fn(
     i32,
 );
 
+/// `C = A B` through a CBLAS gemm, row-major, no transposes, contiguous operands.
+///
+/// # Safety
+/// `a`, `b` and `c` point to `m*k`, `k*n` and `m*n` elements; `f` is a CBLAS `?gemm`.
+unsafe fn row_major_gemm<R: From<u8>>(
+    f: CblasGemm<R>,
+    (m, k, n): (i32, i32, i32),
+    a: *const R,
+    b: *const R,
+    c: *mut R,
+) {
+    let (row_major, no_trans) = (101, 111);
+    // SAFETY: as the caller promises.
+    unsafe {
+        f(
+            row_major,
+            no_trans,
+            no_trans,
+            m,
+            n,
+            k,
+            R::from(1),
+            a,
+            k,
+            b,
+            n,
+            R::from(0),
+            c,
+            n,
+        )
+    }
+}
+
 /// BLIS (Debian: `libblis-dev`), an anchor beside OpenBLAS. Loaded at run time with `dlopen`
 /// (`RTLD_LOCAL`), so its CBLAS symbols never clash with OpenBLAS's; `STRASS_BENCH_BLIS` names
 /// another library file.
@@ -404,45 +437,26 @@ impl Blis {
         assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
         let int = |x: usize| i32::try_from(x).map_err(|_| format!("{x} does not fit a C int"));
         let (mi, ki, ni) = (int(m)?, int(k)?, int(n)?);
-        let (rm, nt) = (101, 111); // CblasRowMajor, CblasNoTrans
-                                   // SAFETY: the slices hold the row-major operands with leading dimensions k, n and n
-                                   // (checked above); T is f32 exactly when DTYPE is "f32" (Element is sealed to f32, f64),
-                                   // so the casts only rename the element type.
+        // SAFETY: the slices hold the row-major operands with leading dimensions k, n and n
+        // (checked above); T is f32 exactly when DTYPE is "f32" (Element is sealed to f32 and
+        // f64), so the casts only rename the element type.
         unsafe {
             (self.set_threads)(p as i64);
             if T::DTYPE == "f32" {
-                (self.sgemm)(
-                    rm,
-                    nt,
-                    nt,
-                    mi,
-                    ni,
-                    ki,
-                    1.0,
+                row_major_gemm(
+                    self.sgemm,
+                    (mi, ki, ni),
                     a.as_ptr().cast(),
-                    ki,
                     b.as_ptr().cast(),
-                    ni,
-                    0.0,
                     c.as_mut_ptr().cast(),
-                    ni,
                 );
             } else {
-                (self.dgemm)(
-                    rm,
-                    nt,
-                    nt,
-                    mi,
-                    ni,
-                    ki,
-                    1.0,
+                row_major_gemm(
+                    self.dgemm,
+                    (mi, ki, ni),
                     a.as_ptr().cast(),
-                    ki,
                     b.as_ptr().cast(),
-                    ni,
-                    0.0,
                     c.as_mut_ptr().cast(),
-                    ni,
                 );
             }
         }

@@ -84,7 +84,7 @@ impl Workspace {
         let ptr = NonNull::new(p).ok_or(KernelError::Alloc { bytes })?;
         // The advice goes before the first touch (the zeroing), which then faults in huge pages.
         advise_huge_pages(p, bytes);
-        // SAFETY: p points to bytes freshly allocated bytes; u8 has no invalid bit patterns.
+        // SAFETY: p points to `bytes` freshly allocated bytes; u8 has no invalid bit patterns.
         unsafe { std::ptr::write_bytes(p, 0, bytes) };
         Ok(Workspace {
             ptr,
