@@ -2,7 +2,7 @@
 //! ([`crate::train::flip`]) and the discovery table over shapes and seeds.
 
 use super::training::{SettingsArgs, TrainArgs};
-use crate::train::flip::{self, FlipOutcome, FlipSettings, SchemeMetrics};
+use crate::train::flip::{self, FlipEngine, FlipOutcome, FlipSettings, SchemeMetrics};
 use crate::train::stats::{wilson, Proportion, Z95};
 use crate::Scheme;
 use clap::{Args, ValueEnum};
@@ -40,6 +40,18 @@ pub struct FlipArgs {
     /// restart from the definition (0: always restart).
     #[arg(long)]
     pub plus_limit: Option<u64>,
+    /// Flip method: the implementation, `bits` (coefficients in {-1,0,1} as bitmasks, the
+    /// default) or `legacy` (bytes, any coefficient bound; the default when --max-coeff > 1).
+    #[arg(long, value_enum)]
+    pub engine: Option<FlipEngine>,
+    /// Flip method, bits engine: plus transitions only while the rank is below the lowest rank
+    /// reached + this cap (default 2).
+    #[arg(long)]
+    pub plus_cap: Option<u32>,
+    /// Flip method, bits engine: schemes kept at the lowest rank reached to restart from
+    /// (default 64).
+    #[arg(long)]
+    pub pool_size: Option<u32>,
     /// Flip method: give up after this many CPU seconds of the run's thread (a failure; the
     /// default is no limit).
     #[arg(long)]
@@ -50,6 +62,18 @@ impl FlipArgs {
     fn apply(&self, s: &mut FlipSettings) -> crate::Result<()> {
         if let Some(b) = self.max_coeff {
             s.max_coeff = b;
+            if b != 1 {
+                s.engine = FlipEngine::Legacy;
+            }
+        }
+        if let Some(e) = self.engine {
+            s.engine = e;
+        }
+        if let Some(c) = self.plus_cap {
+            s.plus_cap = c;
+        }
+        if let Some(p) = self.pool_size {
+            s.pool_size = p;
         }
         if let Some(p) = self.plateau_flips {
             s.plateau_flips = p;
@@ -77,6 +101,9 @@ impl FlipArgs {
             || self.polish_flips.is_some()
             || self.plus_limit.is_some()
             || self.time_limit.is_some()
+            || self.engine.is_some()
+            || self.plus_cap.is_some()
+            || self.pool_size.is_some()
     }
 }
 
@@ -131,7 +158,7 @@ pub fn resolve_method(a: &TrainArgs) -> crate::Result<Method> {
             if grad.len() == 1 { "ies" } else { "y" }
         ))),
         Method::Gradient if a.flip.any_set() => Err(crate::Error::Config(
-            "--max-coeff, --plateau-flips, --polish-flips, --plus-limit and --time-limit apply to the flip method only (add --method flip)"
+            "--max-coeff, --plateau-flips, --polish-flips, --plus-limit, --engine, --plus-cap, --pool-size and --time-limit apply to the flip method only (add --method flip)"
                 .into(),
         )),
         m => Ok(m),
@@ -237,6 +264,23 @@ fn non_default_flags(s: &FlipSettings) -> String {
     }
     if s.plus_limit != d.plus_limit {
         let _ = write!(f, " --plus-limit {}", s.plus_limit);
+    }
+    // --max-coeff > 1 alone selects the legacy engine.
+    let implied = if s.max_coeff != 1 {
+        FlipEngine::Legacy
+    } else {
+        d.engine
+    };
+    if s.engine != implied {
+        let _ = write!(f, " --engine {}", s.engine.name());
+    }
+    if s.engine == FlipEngine::Bits {
+        if s.plus_cap != d.plus_cap {
+            let _ = write!(f, " --plus-cap {}", s.plus_cap);
+        }
+        if s.pool_size != d.pool_size {
+            let _ = write!(f, " --pool-size {}", s.pool_size);
+        }
     }
     f
 }

@@ -37,6 +37,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
+mod bits;
+
 /// The longest factor the walk handles (entries of A, B or C): 32, e.g. 4 x 8 blocks.
 pub const MAX_FACTOR_LEN: usize = 32;
 /// The largest coefficient bound the walk handles (coefficients are packed in 4 bits).
@@ -69,6 +71,75 @@ pub struct FlipSettings {
     /// On a plateau, split a term in two (rank + 1, a *plus transition*) instead of restarting,
     /// up to this many times without a new lowest rank; then restart (0: always restart).
     pub plus_limit: u64,
+    /// The implementation of the walk (records written before it existed are `legacy`).
+    #[serde(
+        default = "FlipEngine::legacy",
+        skip_serializing_if = "FlipEngine::is_legacy"
+    )]
+    pub engine: FlipEngine,
+    /// `bits` engine: plus transitions only while the rank is below the lowest rank reached
+    /// plus this cap.
+    #[serde(
+        default = "default_plus_cap",
+        skip_serializing_if = "is_default_plus_cap"
+    )]
+    pub plus_cap: u32,
+    /// `bits` engine: schemes kept at the lowest rank reached, to restart from.
+    #[serde(
+        default = "default_pool_size",
+        skip_serializing_if = "is_default_pool_size"
+    )]
+    pub pool_size: u32,
+}
+
+/// The implementation of a flip walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FlipEngine {
+    /// Coefficients in `[-max_coeff, max_coeff]` as bytes, partners found by scanning the terms,
+    /// plateaus end in a split of one term or a restart from the definition (the first
+    /// implementation; the shipped flip schemes in `kernels/` come from it).
+    Legacy,
+    /// Coefficients in {-1, 0, 1} as bitmasks, a hash from factor to terms, constant-time
+    /// sampling of flip pairs, capped plus transitions and a pool of restart points (see the
+    /// `bits` module). Needs `max_coeff = 1`.
+    Bits,
+}
+
+impl FlipEngine {
+    fn legacy() -> FlipEngine {
+        FlipEngine::Legacy
+    }
+
+    fn is_legacy(&self) -> bool {
+        *self == FlipEngine::Legacy
+    }
+
+    /// The name used on the command line and in records.
+    pub fn name(self) -> &'static str {
+        match self {
+            FlipEngine::Legacy => "legacy",
+            FlipEngine::Bits => "bits",
+        }
+    }
+}
+
+fn default_plus_cap() -> u32 {
+    2
+}
+
+fn default_pool_size() -> u32 {
+    64
+}
+
+// Settings serialise without the fields a record written before them would lack (so the files
+// the legacy engine wrote then are written again byte for byte).
+fn is_default_plus_cap(c: &u32) -> bool {
+    *c == default_plus_cap()
+}
+
+fn is_default_pool_size(p: &u32) -> bool {
+    *p == default_pool_size()
 }
 
 impl FlipSettings {
@@ -86,6 +157,9 @@ impl FlipSettings {
             polish_temperature: 0.5,
             max_flips: 0,
             plus_limit: 100,
+            engine: FlipEngine::Bits,
+            plus_cap: default_plus_cap(),
+            pool_size: default_pool_size(),
         }
     }
 
@@ -112,6 +186,12 @@ impl FlipSettings {
         }
         if self.plateau_flips == 0 {
             return err("plateau flips must be at least 1".into());
+        }
+        if self.engine == FlipEngine::Bits && self.max_coeff != 1 {
+            return err(format!(
+                "the bits engine keeps coefficients in -1..=1; for a coefficient bound of {} use the legacy engine",
+                self.max_coeff
+            ));
         }
         if !(self.polish_temperature.is_finite() && self.polish_temperature >= 0.0) {
             return err("the polish temperature must be finite and non-negative".into());
@@ -269,25 +349,10 @@ impl Walk {
         w
     }
 
-    fn rank(&self) -> usize {
-        self.key[0].len()
-    }
-
     fn refresh(&mut self, t: usize, r: usize) {
         let (key, s) = key_of(&self.f[t][r], self.len[t]);
         self.key[t][r] = key;
         self.sgn[t][r] = s;
-    }
-
-    fn nonzeros(&self) -> usize {
-        (0..3)
-            .map(|t| {
-                self.f[t]
-                    .iter()
-                    .map(|x| x[..self.len[t]].iter().filter(|&&c| c != 0).count())
-                    .sum::<usize>()
-            })
-            .sum()
     }
 
     /// Removes term `r` (swap with the last), keeping the indices in `dirty` pointing at the same
@@ -306,58 +371,92 @@ impl Walk {
             }
         }
     }
+}
 
+/// What the search and polish loops need of a walk's state (implemented by both engines).
+trait FlipWalk: Clone {
+    /// A flip taken, enough to undo it.
+    type Flip;
+    fn rank(&self) -> usize;
+    fn nonzeros(&self) -> usize;
+    fn try_flip(&mut self, rng: &mut ChaCha8Rng) -> Option<Self::Flip>;
+    fn undo(&mut self, f: &Self::Flip);
+    /// The two terms a flip changed.
+    fn flip_terms(f: &Self::Flip) -> [usize; 2];
+    /// Nonzeros of the changed factors before and after the flip.
+    fn flip_nonzeros(&self, f: &Self::Flip) -> (usize, usize);
+    /// True when a factor of term `d` is zero.
+    fn has_zero(&self, d: usize) -> bool;
+    /// Removes term `r` (the last term takes its index), keeping the indices in `dirty`
+    /// pointing at the same terms (and dropping `r` from it).
+    fn remove(&mut self, r: usize, dirty: &mut Vec<usize>);
+    /// Merges term `d` with a term sharing two of its factors up to sign (which goes), if there
+    /// is one whose merge stays in the coefficient range.
+    fn merge(&mut self, d: usize, dirty: &mut Vec<usize>) -> bool;
     /// Takes every reduction involving the terms in `dirty`: zero factors and pairs sharing two
     /// factors up to sign. Returns how many terms were removed.
     fn reduce(&mut self, mut dirty: Vec<usize>) -> usize {
         let mut removed = 0;
         while let Some(&d) = dirty.last() {
-            if (0..3).any(|t| self.sgn[t][d] == 0) {
+            if self.has_zero(d) {
                 self.remove(d, &mut dirty);
                 removed += 1;
-                continue;
-            }
-            let mut merged = false;
-            for other in 0..self.rank() {
-                if other == d {
-                    continue;
-                }
-                let same: [bool; 3] = std::array::from_fn(|t| self.key[t][d] == self.key[t][other]);
-                let count = same.iter().filter(|&&b| b).count();
-                if count < 2 {
-                    continue;
-                }
-                let t3 = (0..3).find(|&t| !same[t]).unwrap_or(2);
-                let (t1, t2) = match t3 {
-                    0 => (1, 2),
-                    1 => (0, 2),
-                    _ => (0, 1),
-                };
-                let s =
-                    self.sgn[t1][d] * self.sgn[t1][other] * self.sgn[t2][d] * self.sgn[t2][other];
-                let Some(z) = combine(
-                    &self.f[t3][d],
-                    &self.f[t3][other],
-                    s,
-                    self.len[t3],
-                    self.bound,
-                ) else {
-                    continue;
-                };
-                self.f[t3][d] = z;
-                self.refresh(t3, d);
-                self.remove(other, &mut dirty);
+            } else if self.merge(d, &mut dirty) {
                 removed += 1;
-                merged = true;
-                break;
-            }
-            if !merged {
+            } else {
                 dirty.pop();
             }
         }
         removed
     }
+    fn try_plus(&mut self, rng: &mut ChaCha8Rng) -> bool;
+    /// The coefficients of factor `t` (0: A, 1: B, 2: C) of term `r`.
+    fn factor(&self, t: usize, r: usize) -> Vec<i64>;
+    /// The state as a scheme (`<m,k,n>` as the walk was built for).
+    fn to_scheme(&self, m: usize, k: usize, n: usize) -> Scheme {
+        let rank = self.rank();
+        let u = (0..rank).map(|r| self.factor(0, r)).collect();
+        let v = (0..rank).map(|r| self.factor(1, r)).collect();
+        let cols: Vec<Vec<i64>> = (0..rank).map(|r| self.factor(2, r)).collect();
+        let w = (0..m * n)
+            .map(|i| (0..rank).map(|r| cols[r][i]).collect())
+            .collect();
+        Scheme::new(
+            "flip",
+            (m, k, n),
+            u,
+            v,
+            w,
+            serde_json::json!({ "source": "training" }),
+        )
+        .expect("the walk keeps shapes and coefficients in range")
+    }
+}
 
+impl FlipWalk for Walk {
+    type Flip = Flipped;
+    fn flip_terms(f: &Flipped) -> [usize; 2] {
+        f.terms
+    }
+    fn flip_nonzeros(&self, f: &Flipped) -> (usize, usize) {
+        let nz = |x: &Factor, t: usize| x[..self.len[t]].iter().filter(|&&c| c != 0).count();
+        let before = f.old.iter().map(|(t, _, x)| nz(x, *t)).sum();
+        let after = f.old.iter().map(|&(t, r, _)| nz(&self.f[t][r], t)).sum();
+        (before, after)
+    }
+    fn rank(&self) -> usize {
+        self.key[0].len()
+    }
+    fn nonzeros(&self) -> usize {
+        (0..3)
+            .map(|t| {
+                self.f[t]
+                    .iter()
+                    .map(|x| x[..self.len[t]].iter().filter(|&&c| c != 0).count())
+                    .sum::<usize>()
+            })
+            .sum()
+    }
     /// Tries one random flip. Returns `None` when the drawn term has no partner or the flip would
     /// leave the coefficient range, else the terms changed.
     fn try_flip(&mut self, rng: &mut ChaCha8Rng) -> Option<Flipped> {
@@ -405,7 +504,6 @@ impl Walk {
         self.refresh(q, j);
         Some(undo)
     }
-
     /// Undoes a flip (that no reduction followed).
     fn undo(&mut self, f: &Flipped) {
         for &(t, r, x) in &f.old {
@@ -413,7 +511,45 @@ impl Walk {
             self.refresh(t, r);
         }
     }
-
+    fn has_zero(&self, d: usize) -> bool {
+        (0..3).any(|t| self.sgn[t][d] == 0)
+    }
+    fn remove(&mut self, r: usize, dirty: &mut Vec<usize>) {
+        Walk::remove(self, r, dirty)
+    }
+    fn merge(&mut self, d: usize, dirty: &mut Vec<usize>) -> bool {
+        for other in 0..self.rank() {
+            if other == d {
+                continue;
+            }
+            let same: [bool; 3] = std::array::from_fn(|t| self.key[t][d] == self.key[t][other]);
+            let count = same.iter().filter(|&&b| b).count();
+            if count < 2 {
+                continue;
+            }
+            let t3 = (0..3).find(|&t| !same[t]).unwrap_or(2);
+            let (t1, t2) = match t3 {
+                0 => (1, 2),
+                1 => (0, 2),
+                _ => (0, 1),
+            };
+            let s = self.sgn[t1][d] * self.sgn[t1][other] * self.sgn[t2][d] * self.sgn[t2][other];
+            let Some(z) = combine(
+                &self.f[t3][d],
+                &self.f[t3][other],
+                s,
+                self.len[t3],
+                self.bound,
+            ) else {
+                continue;
+            };
+            self.f[t3][d] = z;
+            self.refresh(t3, d);
+            self.remove(other, dirty);
+            return true;
+        }
+        false
+    }
     /// A plus transition: `a_i (x) b_i (x) c_i = (a_i - a_j) (x) b_i (x) c_i + a_j (x) b_i (x) c_i`
     /// for random terms `i != j` and a random factor position. Returns false when the drawn
     /// split would leave the coefficient range.
@@ -442,44 +578,102 @@ impl Walk {
         self.refresh(t, i);
         true
     }
+    fn factor(&self, t: usize, r: usize) -> Vec<i64> {
+        self.f[t][r][..self.len[t]]
+            .iter()
+            .map(|&c| c as i64)
+            .collect()
+    }
+}
 
-    fn to_scheme(&self, m: usize, k: usize, n: usize) -> Scheme {
-        let rank = self.rank();
-        let row = |t: usize, r: usize| -> Vec<i64> {
-            self.f[t][r][..self.len[t]]
-                .iter()
-                .map(|&c| c as i64)
-                .collect()
-        };
-        let u = (0..rank).map(|r| row(0, r)).collect();
-        let v = (0..rank).map(|r| row(1, r)).collect();
-        let w = (0..m * n)
-            .map(|i| (0..rank).map(|r| self.f[2][r][i] as i64).collect())
-            .collect();
-        Scheme::new(
-            "flip",
-            (m, k, n),
-            u,
-            v,
-            w,
-            serde_json::json!({ "source": "training" }),
-        )
-        .expect("the walk keeps shapes and coefficients in range")
+/// How the search loop treats plateaus (the engines differ).
+struct Escape {
+    /// Consecutive refused flips that count as a plateau.
+    misses: u64,
+    /// Plus transitions only while rank < lowest + this.
+    plus_cap: usize,
+    /// Schemes kept at the lowest rank to restart from (0: restart from the definition).
+    pool: usize,
+}
+
+/// Schemes reached at the lowest rank, up to a capacity; once full, each new one replaces a
+/// random one with the probability that keeps the pool a uniform sample (reservoir sampling).
+struct Pool<W> {
+    rank: usize,
+    schemes: Vec<W>,
+    seen: u64,
+}
+
+impl<W: FlipWalk> Pool<W> {
+    fn offer(&mut self, w: &W, cap: usize, rng: &mut ChaCha8Rng) {
+        if cap == 0 {
+            return;
+        }
+        if w.rank() < self.rank {
+            self.rank = w.rank();
+            self.schemes.clear();
+            self.seen = 0;
+        }
+        if w.rank() != self.rank {
+            return;
+        }
+        self.seen += 1;
+        if self.schemes.len() < cap {
+            self.schemes.push(w.clone());
+        } else {
+            let r = rng.gen_range(0..self.seen);
+            if r < cap as u64 {
+                self.schemes[r as usize] = w.clone();
+            }
+        }
     }
 }
 
 /// Runs one walk. `time_limit_s` (CPU seconds of this thread, see [`thread_cpu_seconds`]) ends
-/// an unfinished search (a failure, `timed_out`); `progress` is called about every 2^18 flips.
+/// an unfinished search (a failure, `timed_out`); `progress` is called about every 2^22 steps.
 pub fn run(
     s: &FlipSettings,
     time_limit_s: Option<f64>,
     progress: &mut dyn FnMut(&FlipProgress),
 ) -> Result<FlipOutcome, super::TrainError> {
     s.validate()?;
+    match s.engine {
+        FlipEngine::Legacy => search(
+            Walk::classical(s.m, s.k, s.n, s.max_coeff),
+            Escape {
+                misses: 100_000,
+                plus_cap: usize::MAX,
+                pool: 0,
+            },
+            s,
+            time_limit_s,
+            progress,
+        ),
+        FlipEngine::Bits => search(
+            bits::Walk::classical(s.m, s.k, s.n),
+            Escape {
+                misses: 10_000,
+                plus_cap: s.plus_cap as usize,
+                pool: s.pool_size as usize,
+            },
+            s,
+            time_limit_s,
+            progress,
+        ),
+    }
+}
+
+/// The search from `fresh` (the definition), then the polish and the exact check.
+fn search<W: FlipWalk>(
+    fresh: W,
+    esc: Escape,
+    s: &FlipSettings,
+    time_limit_s: Option<f64>,
+    progress: &mut dyn FnMut(&FlipProgress),
+) -> Result<FlipOutcome, super::TrainError> {
     let start = Instant::now();
     let clock = Clock::start();
     let mut rng = ChaCha8Rng::seed_from_u64(s.seed);
-    let fresh = Walk::classical(s.m, s.k, s.n, s.max_coeff);
     let mut walk = fresh.clone();
     let mut flips = 0u64;
     let mut restarts = 0u64;
@@ -487,43 +681,58 @@ pub fn run(
     let mut misses = 0u64;
     let mut best_rank = walk.rank();
     let mut timed_out = false;
-    let mut plus_since_best = 0u64;
-    let report = |flips: u64, walk: &Walk, best_rank: usize, restarts: u64| FlipProgress {
+    let mut plateaus_since_best = 0u64;
+    let mut pool: Pool<W> = Pool {
+        rank: best_rank,
+        schemes: Vec::new(),
+        seen: 0,
+    };
+    let report = |flips: u64, walk: &W, best_rank: usize, restarts: u64| FlipProgress {
         flips,
         rank: walk.rank(),
         best_rank,
         restarts,
         elapsed_s: start.elapsed().as_secs_f64(),
     };
-    // Search.
     let mut counter = 0u64;
     while walk.rank() > s.target_rank {
         counter += 1;
-        if counter & 0x3FFF == 0 {
+        if counter & 0xFFFF == 0 {
             if let Some(limit) = time_limit_s {
                 if clock.cpu_s() > limit {
                     timed_out = true;
                     break;
                 }
             }
-            if counter & 0x3FFFF == 0 {
+            if counter & 0x3F_FFFF == 0 {
                 progress(&report(flips, &walk, best_rank, restarts));
             }
         }
         if s.max_flips > 0 && flips >= s.max_flips {
             break;
         }
-        if since_reduction >= s.plateau_flips || misses >= 100_000 {
+        if since_reduction >= s.plateau_flips || misses >= esc.misses {
             since_reduction = 0;
             misses = 0;
-            if plus_since_best < s.plus_limit {
-                plus_since_best += 1;
-                while !walk.try_plus(&mut rng) {}
+            plateaus_since_best += 1;
+            let may_plus = walk.rank() < best_rank.saturating_add(esc.plus_cap);
+            if may_plus && plateaus_since_best <= s.plus_limit {
+                let mut tries = 0;
+                while !walk.try_plus(&mut rng) && tries < 1000 {
+                    tries += 1;
+                }
                 continue;
             }
-            walk = fresh.clone();
+            // Restart from a scheme at the lowest rank, or from the definition.
+            walk = if pool.schemes.is_empty() {
+                fresh.clone()
+            } else {
+                pool.schemes[rng.gen_range(0..pool.schemes.len())].clone()
+            };
             restarts += 1;
-            plus_since_best = 0;
+            if plateaus_since_best > s.plus_limit {
+                plateaus_since_best = 0;
+            }
             continue;
         }
         match walk.try_flip(&mut rng) {
@@ -532,11 +741,14 @@ pub fn run(
                 misses = 0;
                 flips += 1;
                 since_reduction += 1;
-                if walk.reduce(flip.terms.to_vec()) > 0 {
+                if walk.reduce(W::flip_terms(&flip).to_vec()) > 0 {
                     since_reduction = 0;
                     if walk.rank() < best_rank {
                         best_rank = walk.rank();
-                        plus_since_best = 0;
+                        plateaus_since_best = 0;
+                    }
+                    if walk.rank() == best_rank {
+                        pool.offer(&walk, esc.pool, &mut rng);
                     }
                 }
             }
@@ -547,53 +759,8 @@ pub fn run(
     let nonzeros_unpolished = reached.then(|| walk.nonzeros());
     let mut scheme = None;
     if reached {
-        // Polish: stay at this rank (or below), prefer fewer nonzeros.
-        let mut best = walk.clone();
-        let mut best_nnz = walk.nonzeros();
-        let mut nnz = best_nnz;
-        let mut done = 0u64;
-        let mut polish_misses = 0u64;
-        while done < s.polish_flips && polish_misses < 100_000 {
-            let Some(flip) = walk.try_flip(&mut rng) else {
-                polish_misses += 1;
-                continue;
-            };
-            polish_misses = 0;
-            done += 1;
-            flips += 1;
-            let before: usize = flip
-                .old
-                .iter()
-                .map(|&(t, _, x)| x[..walk.len[t]].iter().filter(|&&c| c != 0).count())
-                .sum();
-            let after: usize = flip
-                .old
-                .iter()
-                .map(|&(t, r, _)| {
-                    walk.f[t][r][..walk.len[t]]
-                        .iter()
-                        .filter(|&&c| c != 0)
-                        .count()
-                })
-                .sum();
-            if walk.reduce(flip.terms.to_vec()) > 0 {
-                nnz = walk.nonzeros();
-            } else {
-                let new_nnz = nnz + after - before;
-                let accept = new_nnz <= nnz
-                    || (s.polish_temperature > 0.0
-                        && rng.gen_bool((-((new_nnz - nnz) as f64) / s.polish_temperature).exp()));
-                if !accept {
-                    walk.undo(&flip);
-                    continue;
-                }
-                nnz = new_nnz;
-            }
-            if walk.rank() < best.rank() || (walk.rank() == best.rank() && nnz < best_nnz) {
-                best = walk.clone();
-                best_nnz = nnz;
-            }
-        }
+        let (best, polished) = polish(walk.clone(), s, &mut rng);
+        flips += polished;
         best_rank = best_rank.min(best.rank());
         let sch = best.to_scheme(s.m, s.k, s.n);
         let verdict = sch.verify();
@@ -617,6 +784,44 @@ pub fn run(
         wall_time_s: start.elapsed().as_secs_f64(),
         cpu_time_s: clock.cpu_s(),
     })
+}
+
+/// The polish phase: `polish_flips` flips at (or below) the reached rank, keeping the scheme
+/// with the fewest nonzeros; a flip adding nonzeros is taken with probability
+/// `exp(-increase / polish_temperature)`. Returns the best scheme and the flips taken.
+fn polish<W: FlipWalk>(mut walk: W, s: &FlipSettings, rng: &mut ChaCha8Rng) -> (W, u64) {
+    let mut best = walk.clone();
+    let mut best_nnz = walk.nonzeros();
+    let mut nnz = best_nnz;
+    let mut done = 0u64;
+    let mut misses = 0u64;
+    while done < s.polish_flips && misses < 100_000 {
+        let Some(flip) = walk.try_flip(rng) else {
+            misses += 1;
+            continue;
+        };
+        misses = 0;
+        done += 1;
+        let (before, after) = walk.flip_nonzeros(&flip);
+        if walk.reduce(W::flip_terms(&flip).to_vec()) > 0 {
+            nnz = walk.nonzeros();
+        } else {
+            let new_nnz = nnz + after - before;
+            let accept = new_nnz <= nnz
+                || (s.polish_temperature > 0.0
+                    && rng.gen_bool((-((new_nnz - nnz) as f64) / s.polish_temperature).exp()));
+            if !accept {
+                walk.undo(&flip);
+                continue;
+            }
+            nnz = new_nnz;
+        }
+        if walk.rank() < best.rank() || (walk.rank() == best.rank() && nnz < best_nnz) {
+            best = walk.clone();
+            best_nnz = nnz;
+        }
+    }
+    (best, done)
 }
 
 /// What the kernel cares about in an exact scheme.
