@@ -186,8 +186,14 @@ fn discover_writes_the_table_and_splices_it_into_the_report() {
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(text.starts_with("# Report\n\nearlier text\n"), "{text}");
     assert_eq!(text.matches("strass discover: begin").count(), 1, "{text}");
-    assert!(text.contains("| <2,2,2> | 7 | 7 | 0.5 | 3/3"), "{text}");
-    assert!(text.contains("| <2,2,2> | 6 | 7 | 0.3 | 0/3"), "{text}");
+    assert!(
+        text.contains("| <2,2,2> | 7 | bits | 7 | 0.5 | 3/3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| <2,2,2> | 6 | bits | 7 | 0.3 | 0/3"),
+        "{text}"
+    );
     assert!(
         text.contains("Not reached by any seed: <2,2,2;6>"),
         "{text}"

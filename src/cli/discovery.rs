@@ -422,6 +422,10 @@ fn best_known(d: (usize, usize, usize)) -> &'static str {
         [2, 4, 4] => "26",
         [3, 3, 4] => "29",
         [4, 4, 4] => "49 (48 reported in 2025)",
+        [3, 4, 4] => "38",
+        [3, 3, 5] => "36",
+        [4, 4, 5] => "61 (reported in 2025; 62 before)",
+        [5, 5, 5] => "93 (reported in 2025)",
         _ => "?",
     }
 }
@@ -559,10 +563,19 @@ pub fn cmd_discover(a: &DiscoverArgs) -> crate::Result<ExitCode> {
                 _ => "-".into(),
             }
         };
+        let (all_flips, all_cpu) = recs
+            .iter()
+            .fold((0u64, 0.0f64), |(f, c), r| (f + r.flips, c + r.cpu_time_s));
+        let rate = if all_cpu > 0.0 {
+            format!("{:.2}M", all_flips as f64 / all_cpu / 1e6)
+        } else {
+            "-".into()
+        };
         let _ = writeln!(
             rows,
-            "| <{m},{k},{n}> | {} | {} | {limit} | {}/{} ({:.0}%-{:.0}%) | {} | {} | {} | {} | {} | {} | {} |",
+            "| <{m},{k},{n}> | {} | {} | {} | {limit} | {}/{} ({:.0}%-{:.0}%) | {} | {} | {} | {} | {rate} | {} | {} | {} |",
             base.target_rank,
+            base.engine.name(),
             best_known((m, k, n)),
             p.successes,
             p.trials,
@@ -630,10 +643,14 @@ fn write_discovery(
     let _ = writeln!(md, "## Discovery: exact schemes by flip-graph walks\n");
     let _ = writeln!(
         md,
-        "Each run is a random walk on the flip graph over the integers (`src/train/flip.rs`), \
-         starting from the definition of the product (rank m*k*n) and seeded with its seed; it \
-         succeeds when it reaches the target rank, and the result is verified exactly (Brent \
-         equations). A run that does not reach the target within the time limit is a failure. \
+        "Each run is a random walk on the flip graph (`src/train/flip.rs`; engine `bits`: \
+         coefficients in {{-1,0,1}} as bitmasks, plus transitions while the rank is below the \
+         lowest reached + a cap, restarts from a pool of schemes at the lowest rank; engine \
+         `legacy`: the first implementation), starting from the definition of the product (rank \
+         m*k*n) and seeded with its seed; it succeeds when it reaches the target rank, and the \
+         result is verified exactly (Brent equations). One run of a row is reproduced by \
+         `strass train --method flip --dims m,k,n --target-rank r --seed s --time-limit t` (with \
+         the options of the command below); flips / CPU s is over all runs of the row. A run that does not reach the target within the time limit is a failure. \
          Seeds {}..{}, time limit per seed (CPU seconds) as in the table, one run at a time on one \
          thread, under `nice -n 19`. Times are CPU seconds of the run's thread (so they do not \
          count time the shared machine gave to other jobs), including the polish phase \
@@ -650,11 +667,11 @@ fn write_discovery(
     let _ = writeln!(md, "Machine after: {load_after}\n");
     let _ = writeln!(
         md,
-        "| shape | target rank | best known rank | limit CPU s | exact (95% Wilson) | median CPU s / success | p90 CPU s / success | time-outs | lowest rank reached | nonzeros | additions after CSE | growth factor |"
+        "| shape | target rank | engine | best known rank | limit CPU s | exact (95% Wilson) | median CPU s / success | p90 CPU s / success | time-outs | lowest rank reached | flips / CPU s | nonzeros | additions after CSE | growth factor |"
     );
     let _ = writeln!(
         md,
-        "| --- | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | --- | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     md.push_str(rows);
     if rows_done < rows_total {

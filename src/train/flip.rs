@@ -394,14 +394,14 @@ trait FlipWalk: Clone {
     /// is one whose merge stays in the coefficient range.
     fn merge(&mut self, d: usize, dirty: &mut Vec<usize>) -> bool;
     /// Takes every reduction involving the terms in `dirty`: zero factors and pairs sharing two
-    /// factors up to sign. Returns how many terms were removed.
-    fn reduce(&mut self, mut dirty: Vec<usize>) -> usize {
+    /// factors up to sign (`dirty` is left empty). Returns how many terms were removed.
+    fn reduce(&mut self, dirty: &mut Vec<usize>) -> usize {
         let mut removed = 0;
         while let Some(&d) = dirty.last() {
             if self.has_zero(d) {
-                self.remove(d, &mut dirty);
+                self.remove(d, dirty);
                 removed += 1;
-            } else if self.merge(d, &mut dirty) {
+            } else if self.merge(d, dirty) {
                 removed += 1;
             } else {
                 dirty.pop();
@@ -695,6 +695,7 @@ fn search<W: FlipWalk>(
         elapsed_s: start.elapsed().as_secs_f64(),
     };
     let mut counter = 0u64;
+    let mut dirty = Vec::with_capacity(8);
     while walk.rank() > s.target_rank {
         counter += 1;
         if counter & 0xFFFF == 0 {
@@ -741,7 +742,8 @@ fn search<W: FlipWalk>(
                 misses = 0;
                 flips += 1;
                 since_reduction += 1;
-                if walk.reduce(W::flip_terms(&flip).to_vec()) > 0 {
+                dirty.extend(W::flip_terms(&flip));
+                if walk.reduce(&mut dirty) > 0 {
                     since_reduction = 0;
                     if walk.rank() < best_rank {
                         best_rank = walk.rank();
@@ -795,6 +797,7 @@ fn polish<W: FlipWalk>(mut walk: W, s: &FlipSettings, rng: &mut ChaCha8Rng) -> (
     let mut nnz = best_nnz;
     let mut done = 0u64;
     let mut misses = 0u64;
+    let mut dirty = Vec::with_capacity(8);
     while done < s.polish_flips && misses < 100_000 {
         let Some(flip) = walk.try_flip(rng) else {
             misses += 1;
@@ -803,7 +806,8 @@ fn polish<W: FlipWalk>(mut walk: W, s: &FlipSettings, rng: &mut ChaCha8Rng) -> (
         misses = 0;
         done += 1;
         let (before, after) = walk.flip_nonzeros(&flip);
-        if walk.reduce(W::flip_terms(&flip).to_vec()) > 0 {
+        dirty.extend(W::flip_terms(&flip));
+        if walk.reduce(&mut dirty) > 0 {
             nnz = walk.nonzeros();
         } else {
             let new_nnz = nnz + after - before;
@@ -885,7 +889,7 @@ mod tests {
                     // Undo restores the previous (exact) state.
                     w.undo(&ch);
                 } else {
-                    w.reduce(ch.terms.to_vec());
+                    w.reduce(&mut ch.terms.to_vec());
                 }
                 done += 1;
                 if done % 1000 == 0 {

@@ -489,7 +489,7 @@ mod tests {
                 if done % 7 == 0 {
                     w.undo(&ch);
                 } else {
-                    w.reduce(ch.terms.to_vec());
+                    w.reduce(&mut ch.terms.to_vec());
                 }
                 done += 1;
                 if done % 1000 == 0 {
