@@ -2,7 +2,9 @@
 //! ([`crate::train::flip`]) and the discovery table over shapes and seeds.
 
 use super::training::{SettingsArgs, TrainArgs};
-use crate::train::flip::{self, FlipEngine, FlipOutcome, FlipSettings, SchemeMetrics};
+use crate::train::flip::{
+    self, FlipEngine, FlipOutcome, FlipSettings, PolishObjective, SchemeMetrics,
+};
 use crate::train::stats::{wilson, Proportion, Z95};
 use crate::Scheme;
 use clap::{Args, ValueEnum};
@@ -36,6 +38,14 @@ pub struct FlipArgs {
     /// Flip method: flips at the target rank spent reducing nonzeros (default 200000).
     #[arg(long)]
     pub polish_flips: Option<u64>,
+    /// Flip method: what the polish phase minimises, `nonzeros` (the default) or `additions`
+    /// (additions after common-subexpression elimination, as the plan compiler counts them).
+    #[arg(long, value_enum)]
+    pub polish_objective: Option<PolishObjective>,
+    /// Flip method: temperature of the polish phase in nonzeros (a flip adding d nonzeros is
+    /// taken with probability exp(-d / T); default 0.5, 0: never).
+    #[arg(long)]
+    pub polish_temperature: Option<f64>,
     /// Flip method: plus transitions (rank + 1) on a plateau without a new lowest rank before a
     /// restart from the definition (0: always restart).
     #[arg(long)]
@@ -81,6 +91,12 @@ impl FlipArgs {
         if let Some(p) = self.polish_flips {
             s.polish_flips = p;
         }
+        if let Some(o) = self.polish_objective {
+            s.polish_objective = o;
+        }
+        if let Some(t) = self.polish_temperature {
+            s.polish_temperature = t;
+        }
         if let Some(p) = self.plus_limit {
             s.plus_limit = p;
         }
@@ -99,6 +115,8 @@ impl FlipArgs {
         self.max_coeff.is_some()
             || self.plateau_flips.is_some()
             || self.polish_flips.is_some()
+            || self.polish_objective.is_some()
+            || self.polish_temperature.is_some()
             || self.plus_limit.is_some()
             || self.time_limit.is_some()
             || self.engine.is_some()
@@ -158,7 +176,7 @@ pub fn resolve_method(a: &TrainArgs) -> crate::Result<Method> {
             if grad.len() == 1 { "ies" } else { "y" }
         ))),
         Method::Gradient if a.flip.any_set() => Err(crate::Error::Config(
-            "--max-coeff, --plateau-flips, --polish-flips, --plus-limit, --engine, --plus-cap, --pool-size and --time-limit apply to the flip method only (add --method flip)"
+            "--max-coeff, --plateau-flips, --polish-flips, --polish-objective, --polish-temperature, --plus-limit, --engine, --plus-cap, --pool-size and --time-limit apply to the flip method only (add --method flip)"
                 .into(),
         )),
         m => Ok(m),
@@ -261,6 +279,12 @@ fn non_default_flags(s: &FlipSettings) -> String {
     }
     if s.polish_flips != d.polish_flips {
         let _ = write!(f, " --polish-flips {}", s.polish_flips);
+    }
+    if s.polish_temperature != d.polish_temperature {
+        let _ = write!(f, " --polish-temperature {}", s.polish_temperature);
+    }
+    if s.polish_objective != d.polish_objective {
+        let _ = write!(f, " --polish-objective {}", s.polish_objective.name());
     }
     if s.plus_limit != d.plus_limit {
         let _ = write!(f, " --plus-limit {}", s.plus_limit);

@@ -189,7 +189,7 @@ pub fn compile(
     w: &[Vec<i64>],
 ) -> Result<PlanData, String> {
     check_shape(dims, u, v, w)?;
-    let (m, k, n) = dims;
+    let (m, _, n) = dims;
     let rank = u.len();
     let terms = |row: &[i64]| -> Vec<Term> {
         row.iter()
@@ -233,34 +233,7 @@ pub fn compile(
             pa + pb
         })
         .sum();
-    let rows = |t: &[Vec<Term>]| -> Vec<Vec<(usize, i64)>> {
-        t.iter()
-            .map(|r| r.iter().map(|x| (x.block, x.coeff)).collect())
-            .collect()
-    };
-    let act =
-        |t: &[Vec<Term>]| -> Vec<Vec<Term>> { active.iter().map(|&r| t[r].clone()).collect() };
-    // W as linear forms of the products, one per C block.
-    let w_rows: Vec<Vec<(usize, i64)>> = (0..m * n)
-        .map(|i| {
-            active
-                .iter()
-                .filter(|&&r| w[i][r] != 0)
-                .map(|&r| (r, w[i][r]))
-                .collect()
-        })
-        .collect();
-    let (ua, va) = (rows(&act(&a_terms)), rows(&act(&b_terms)));
-    let additions_naive = Additions {
-        u: naive_additions(&ua),
-        v: naive_additions(&va),
-        w: naive_additions(&w_rows),
-    };
-    let additions_cse = Additions {
-        u: cse_additions(ua, m * k),
-        v: cse_additions(va, k * n),
-        w: cse_additions(w_rows, rank),
-    };
+    let (additions_naive, additions_cse) = count_additions(dims, &a_terms, &b_terms, w, &active);
     Ok(PlanData {
         dims,
         rank,
@@ -273,6 +246,77 @@ pub fn compile(
         additions_cse,
         st_passes,
     })
+}
+
+/// The additions of one level, term by term and after CSE, for the products in `active` (the
+/// ones with nonempty S, T and W column), from the S and T terms and W.
+fn count_additions(
+    dims: (usize, usize, usize),
+    a_terms: &[Vec<Term>],
+    b_terms: &[Vec<Term>],
+    w: &[Vec<i64>],
+    active: &[usize],
+) -> (Additions, Additions) {
+    let (m, k, n) = dims;
+    let rows = |t: &[Vec<Term>]| -> Vec<Vec<(usize, i64)>> {
+        active
+            .iter()
+            .map(|&r| t[r].iter().map(|x| (x.block, x.coeff)).collect())
+            .collect()
+    };
+    // W as linear forms of the products, one per C block.
+    let w_rows: Vec<Vec<(usize, i64)>> = (0..m * n)
+        .map(|i| {
+            active
+                .iter()
+                .filter(|&&r| w[i][r] != 0)
+                .map(|&r| (r, w[i][r]))
+                .collect()
+        })
+        .collect();
+    let (ua, va) = (rows(a_terms), rows(b_terms));
+    let naive = Additions {
+        u: naive_additions(&ua),
+        v: naive_additions(&va),
+        w: naive_additions(&w_rows),
+    };
+    let cse = Additions {
+        u: cse_additions(ua, m * k),
+        v: cse_additions(va, k * n),
+        w: cse_additions(w_rows, w.first().map_or(0, |r| r.len())),
+    };
+    (naive, cse)
+}
+
+/// The additions of one level of `(m, k, n, U, V, W)` after greedy CSE (what
+/// [`PlanData::additions_cse`] holds), without building the schedules: the objective of a
+/// search over schemes. Refuses what [`check_shape`] refuses.
+pub fn additions_cse(
+    dims: (usize, usize, usize),
+    u: &[Vec<i64>],
+    v: &[Vec<i64>],
+    w: &[Vec<i64>],
+) -> Result<Additions, String> {
+    check_shape(dims, u, v, w)?;
+    let (m, _, n) = dims;
+    let terms = |rows: &[Vec<i64>]| -> Vec<Vec<Term>> {
+        rows.iter()
+            .map(|row| {
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, &c)| c != 0)
+                    .map(|(block, &coeff)| Term { block, coeff })
+                    .collect()
+            })
+            .collect()
+    };
+    let (a_terms, b_terms) = (terms(u), terms(v));
+    let active: Vec<usize> = (0..u.len())
+        .filter(|&r| {
+            !a_terms[r].is_empty() && !b_terms[r].is_empty() && (0..m * n).any(|i| w[i][r] != 0)
+        })
+        .collect();
+    Ok(count_additions(dims, &a_terms, &b_terms, w, &active).1)
 }
 
 fn naive_additions(rows: &[Vec<(usize, i64)>]) -> usize {

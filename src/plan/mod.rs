@@ -25,7 +25,7 @@ mod shipped {
     include!(concat!(env!("OUT_DIR"), "/shipped_plans.rs"));
 }
 
-pub use compile::{Additions, Dest, PlanData, Scatter, Schedule, Step, Term};
+pub use compile::{additions_cse, Additions, Dest, PlanData, Scatter, Schedule, Step, Term};
 
 use crate::scheme::Scheme;
 
