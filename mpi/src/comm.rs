@@ -1,0 +1,90 @@
+//! The two communication patterns, on point-to-point messages so that every byte sent is
+//! counted ([`bytes_sent`], [`messages_sent`]): the 7-way exchange of a CAPS BFS step and the
+//! ring broadcast of SUMMA.
+
+use crate::mem::Tracked;
+use crate::Scalar;
+use mpi::point_to_point::send_receive_into;
+use mpi::traits::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static BYTES: AtomicU64 = AtomicU64::new(0);
+static MSGS: AtomicU64 = AtomicU64::new(0);
+
+/// Bytes this rank has sent through this module.
+pub fn bytes_sent() -> u64 {
+    BYTES.load(Ordering::Relaxed)
+}
+
+/// Messages this rank has sent through this module.
+pub fn messages_sent() -> u64 {
+    MSGS.load(Ordering::Relaxed)
+}
+
+/// Zeroes both counters.
+pub fn reset_counters() {
+    BYTES.store(0, Ordering::Relaxed);
+    MSGS.store(0, Ordering::Relaxed);
+}
+
+fn count<T>(len: usize) {
+    BYTES.fetch_add((len * std::mem::size_of::<T>()) as u64, Ordering::Relaxed);
+    MSGS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The exchange of a BFS step in a group of `7 * pp` ranks where this rank is
+/// `(g, j) = (rank / pp, rank % pp)`: `send[t]` goes to `(t, j)`, and `recv[t]` (the result)
+/// comes from `(t, j)`; `recv[g]` is a copy of `send[g]`. All chunks have the same length.
+/// Pairwise rounds: in round `d` the rank sends to `(g + d) % 7` and receives from
+/// `(g - d) % 7`, six sends per rank.
+pub fn exchange7<T: Scalar, C: Communicator>(
+    comm: &C,
+    pp: usize,
+    send: &[Tracked<T>],
+) -> Vec<Tracked<T>> {
+    let rank = comm.rank() as usize;
+    let (g, j) = (rank / pp, rank % pp);
+    let len = send[0].len();
+    let mut recv: Vec<Option<Tracked<T>>> = (0..7).map(|_| None).collect();
+    recv[g] = Some(Tracked::new(send[g].to_vec()));
+    for d in 1..7 {
+        let dst = (g + d) % 7;
+        let src = (g + 7 - d) % 7;
+        let mut buf = Tracked::<T>::zeros(len);
+        count::<T>(len);
+        send_receive_into(
+            &send[dst][..],
+            &comm.process_at_rank((dst * pp + j) as i32),
+            &mut buf[..],
+            &comm.process_at_rank((src * pp + j) as i32),
+        );
+        recv[src] = Some(buf);
+    }
+    recv.into_iter()
+        .map(|b| b.expect("all 7 received"))
+        .collect()
+}
+
+/// Broadcasts `buf` from `root` along the ring `root, root+1, ...`: each rank receives the
+/// buffer from its predecessor and forwards it to its successor (the last one does not), in
+/// up to four pieces so that the ring pipelines. Every rank but one sends `buf.len()` elements.
+pub fn ring_bcast<T: Scalar, C: Communicator>(comm: &C, root: usize, buf: &mut [T]) {
+    let q = comm.size() as usize;
+    if q == 1 || buf.is_empty() {
+        return;
+    }
+    let rank = comm.rank() as usize;
+    let v = (rank + q - root) % q;
+    let prev = comm.process_at_rank(((rank + q - 1) % q) as i32);
+    let next = comm.process_at_rank(((rank + 1) % q) as i32);
+    let piece = buf.len().div_ceil(4);
+    for chunk in buf.chunks_mut(piece) {
+        if v > 0 {
+            prev.receive_into(chunk);
+        }
+        if v + 1 < q {
+            count::<T>(chunk.len());
+            next.send(&chunk[..]);
+        }
+    }
+}
