@@ -338,15 +338,17 @@ fn make_plan(cli: &Cli, p: usize, limit: u64) -> Result<Plan, String> {
                 mem: bytes,
             }),
             None => {
-                let s = Schedule {
-                    dfs: cli.max_dfs,
-                    bfs,
-                };
-                let (mp, kp, np) = layout::caps_padded(m, k, n, p, s.levels());
+                let (best, d) = (0..=cli.max_dfs)
+                    .map(|dfs| {
+                        let s = Schedule { dfs, bfs };
+                        let (mp, kp, np) = layout::caps_padded(m, k, n, p, s.levels());
+                        (cost::caps_memory(mp, kp, np, p, s) * elem as u128, dfs)
+                    })
+                    .min()
+                    .expect("at least one schedule");
                 Err(format!(
-                    "CAPS does not fit the memory limit of {limit} bytes per rank: even with {} DFS steps it needs {} bytes",
-                    cli.max_dfs,
-                    cost::caps_memory(mp, kp, np, p, s) * elem as u128
+                    "CAPS does not fit the memory limit of {limit} bytes per rank: the least it needs is {best} bytes, with {d} DFS steps (of at most --max-dfs {})",
+                    cli.max_dfs
                 ))
             }
         }
