@@ -93,6 +93,13 @@ case("np=4 summa 333x517x129 f32", product(4, 333, 517, 129, "summa", "f32"))
 case("np=7 auto 5x3x2 (tiny, heavy padding)", product(7, 5, 3, 2, "auto"))
 
 
+def forty_nine():
+    j = product(49, 300, 200, 250, "caps")()
+    assert j["schedule"] == {"dfs": 0, "bfs": 2} and j["padded"] == [392, 392, 252], j
+case("np=49 caps 300x200x250 (two BFS steps)", forty_nine)
+case("np=49 summa 300x200x250", product(49, 300, 200, 250, "summa"))
+
+
 def dfs_under_memory_limit():
     # Unlimited: no DFS step. With 70% of that memory CAPS must take a DFS step and still be
     # right (one DFS step needs 2/3 here: the shares of A, B and C themselves stay).
