@@ -678,3 +678,63 @@ fn execute<T: Scalar>(world: &SimpleCommunicator, cli: &Cli, plan: Plan, limit: 
     }
     0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(parse_bytes("512"), Ok(512));
+        assert_eq!(parse_bytes("4K"), Ok(4096));
+        assert_eq!(parse_bytes("1.5m"), Ok(3 << 19));
+        assert_eq!(parse_bytes("2G"), Ok(2 << 30));
+        assert!(parse_bytes("2X").unwrap_err().contains("suffix"));
+        assert!(parse_bytes("-1G").is_err());
+        assert!(parse_bytes("G").is_err());
+        assert!(parse_bytes("").is_err());
+    }
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("strass-mpi").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn plans() {
+        let big = u64::MAX;
+        let c = cli(&["--m", "700", "--k", "700", "--n", "700"]);
+        // auto on 4 ranks: only SUMMA applies.
+        assert!(matches!(
+            make_plan(&c, 4, big),
+            Ok(Plan::Summa { pr: 2, pc: 2, .. })
+        ));
+        // auto on 7 ranks, large problem: CAPS by the model's defaults.
+        let c7 = cli(&["--m", "7000", "--k", "7000", "--n", "7000"]);
+        assert!(matches!(make_plan(&c7, 7, big), Ok(Plan::Caps { .. })));
+        let cc = cli(&[
+            "--m",
+            "700",
+            "--k",
+            "700",
+            "--n",
+            "700",
+            "--algorithm",
+            "caps",
+        ]);
+        assert!(make_plan(&cc, 4, big).unwrap_err().contains("power of 7"));
+        match make_plan(&cc, 7, big) {
+            Ok(Plan::Caps { sched, padded, .. }) => {
+                assert_eq!(sched, Schedule { dfs: 0, bfs: 1 });
+                assert_eq!(padded, (700, 700, 700));
+            }
+            other => panic!("{other:?}"),
+        }
+        let z = cli(&["--m", "0", "--k", "7", "--n", "7"]);
+        assert!(make_plan(&z, 1, big)
+            .unwrap_err()
+            .contains("zero dimension"));
+        assert!(make_plan(&cc, 7, 1000)
+            .unwrap_err()
+            .contains("memory limit"));
+    }
+}

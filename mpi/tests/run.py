@@ -100,6 +100,15 @@ case("np=49 caps 300x200x250 (two BFS steps)", forty_nine)
 case("np=49 summa 300x200x250", product(49, 300, 200, 250, "summa"))
 
 
+def forty_nine_dfs():
+    j = product(49, 300, 200, 250, "caps", "f64", "--memory-limit", "250K")()
+    assert j["schedule"] == {"dfs": 1, "bfs": 2} and j["memory_peak_max"] <= 250 * 1024, j
+case("np=49 caps with a DFS step under --memory-limit", forty_nine_dfs)
+# Grids whose sides differ (panels owned by different grid rows and columns).
+case("np=6 summa (2x3) 301x205x250", product(6, 301, 205, 250, "summa"))
+case("np=12 summa (3x4) 301x205x250", product(12, 301, 205, 250, "summa"))
+
+
 def dfs_under_memory_limit():
     # Unlimited: no DFS step. With 70% of that memory CAPS must take a DFS step and still be
     # right (one DFS step needs 2/3 here: the shares of A, B and C themselves stay).
