@@ -147,6 +147,17 @@ def save_and_load():
 case("block files: save, load, refuse a mismatch", save_and_load)
 
 
+def save_and_load_grid_f32():
+    with tempfile.TemporaryDirectory() as d:
+        pre = Path(d) / "g"
+        args = ["--m", 31, "--k", 20, "--n", 25, "--algorithm", "summa", "--dtype", "f32"]
+        j1 = report(mpirun(6, *args, "--seed", 4, "--save", pre))
+        assert len(list(Path(d).iterdir())) == 18
+        j2 = report(mpirun(6, *args, "--load", pre, "--check"))
+        assert j2["input_checksum"] == j1["input_checksum"] and j2["max_rel_err"] < 1e-5, (j1, j2)
+case("block files in the grid layout, f32", save_and_load_grid_f32)
+
+
 def no_partial_output():
     with tempfile.TemporaryDirectory() as d:
         pre = Path(d) / "y"
