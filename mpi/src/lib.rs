@@ -15,6 +15,28 @@
 //!
 //! The binary `strass-mpi` (src/main.rs) drives these; see the README's "Across machines
 //! (MPI)" section.
+//!
+//! ## As a library
+//!
+//! Each rank passes its local blocks of the padded operands in the algorithm's layout and gets
+//! its block of C back (collective: every rank calls it):
+//!
+//! ```no_run
+//! use mpi::traits::*;
+//! use strass_mpi::{caps::Caps, cost::Schedule, layout};
+//!
+//! let universe = mpi::initialize().unwrap();
+//! let world = universe.world();
+//! let p = world.size() as usize; // 7^b
+//! let sched = Schedule { dfs: 0, bfs: layout::log7(p).expect("a power of 7") };
+//! let (m, k, n) = (1000, 700, 1300);
+//! let (mp, kp, np) = layout::caps_padded(m, k, n, p, sched.levels());
+//! // Row-cyclic: this rank's rows r, r + P, ... of the zero-padded A (mp x kp) and B (kp x np).
+//! let a = vec![0.0f64; mp / p * kp];
+//! let b = vec![0.0f64; kp / p * np];
+//! let c = Caps::new(&world, sched).multiply(&a, &b, (mp, kp, np)).unwrap();
+//! assert_eq!(c.len(), mp / p * np); // this rank's rows of C
+//! ```
 
 #![warn(missing_docs)]
 #![deny(unsafe_code)]

@@ -382,7 +382,7 @@ fn make_plan(cli: &Cli, p: usize, limit: u64) -> Result<Plan, String> {
             ),
             (Ok(c), Err(_)) => Ok(c),
             (Err(_), Ok(s)) => Ok(s),
-            (Err(_), Err(e)) => Err(e),
+            (Err(c), Err(s)) => Err(format!("no algorithm applies: {c}; {s}")),
         },
     }
 }
