@@ -11,10 +11,12 @@
 //!   forming Strassen's sums is local, and a BFS step is a 7-way exchange (see [`crate::caps`]).
 //!   Padding rows `i >= m` fall on rank `i mod p` exactly like real rows, so padding is local
 //!   zero rows and columns, never communication.
-//! * [`Layout::Grid`] (SUMMA): ranks form a `pr x pc` grid, rank `r` at `(r / pc, r % pc)`.
-//!   Rows are cut into `pr` contiguous blocks of `ceil(rows / pr)` (the last ones shorter or
-//!   empty), columns into `pc` blocks of `ceil(cols / q) * q / pc`, with `q = lcm(pr, pc)` for
-//!   the inner dimension (so SUMMA's panels line up) and `q = pc` otherwise.
+//! * [`Layout::Grid`] (SUMMA): ranks form a `pr x pc` grid, rank `r` at `(r / pc, r % pc)`,
+//!   holding one contiguous block: rows are cut into `pr` blocks of `rows' / pr`, columns into
+//!   `pc` blocks of `cols' / pc` (the last blocks shorter or empty on the logical matrix), where
+//!   the padded sizes are `m' = round_up(m, pr)`, `n' = round_up(n, pc)` and, for the inner
+//!   dimension, `k' = round_up(k, lcm(pr, pc))` so that SUMMA's panels line up: A is cut
+//!   `m'/pr x k'/pc`, B `k'/pr x n'/pc`, C `m'/pr x n'/pc`.
 //!
 //! A file holds one rank's logical (unpadded) part; see [`crate::io`].
 
