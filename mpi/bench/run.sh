@@ -8,7 +8,7 @@
 #   STRASS_MPI_BENCH_QUICK=1 mpi/bench/run.sh   # tiny sizes (CI), to target/bench-results-quick/mpi
 #
 # Environment: STRASS_MPI_BENCH_RANKS ("1 4 7 49"), STRASS_MPI_BENCH_SHAPES ("1960 1960x980x2940",
-# each n or MxKxN), STRASS_MPI_BENCH_REPS (3; median), STRASS_MPI_BENCH_OUT (output folder),
+# each n or MxKxN), STRASS_MPI_BENCH_REPS (3: repetitions in one run, median), STRASS_MPI_BENCH_OUT (output folder),
 # STRASS_MPI_MODEL_GBPS / STRASS_MPI_MODEL_LATENCY_US (network of the scaling model: 5 GB/s,
 # 2 us), CARGO_TARGET_DIR. Needs libopenmpi-dev, openmpi-bin, libscalapack-openmpi-dev,
 # libopenblas-dev and python3.
@@ -47,10 +47,8 @@ for p in $RANKS; do
     algs="summa"
     case "$p" in 1 | 7 | 49 | 343 | 2401) algs="caps summa" ;; esac
     for alg in $algs; do
-      for _ in $(seq "$REPS"); do
-        mpirun --oversubscribe -np "$p" "$BIN" --m "$m" --k "$k" --n "$n" --algorithm "$alg" --check \
-          | sed 's/^{/{"tool":"strass-mpi",/' >>"$raw"
-      done
+      mpirun --oversubscribe -np "$p" "$BIN" --m "$m" --k "$k" --n "$n" --algorithm "$alg" --check \
+        --reps "$REPS" | sed 's/^{/{"tool":"strass-mpi",/' >>"$raw"
     done
     mpirun --oversubscribe -np "$p" "$PDGEMM" "$m" "$k" "$n" 128 "$REPS" \
       | sed 's/^{/{"tool":"pdgemm","algorithm":"pdgemm",/' >>"$raw"

@@ -73,6 +73,9 @@ struct Cli {
     /// Extra DFS steps CAPS may take at most to fit the memory limit.
     #[arg(long, default_value_t = 8)]
     max_dfs: u32,
+    /// Repetitions of the multiplication; `seconds` is their median.
+    #[arg(long, default_value_t = 1)]
+    reps: usize,
     /// Threads of strass's engine per rank (sets STRASS_NUM_THREADS).
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -151,6 +154,7 @@ struct Report {
     input_checksum: f64,
     seed: u64,
     threads: usize,
+    reps: usize,
 }
 
 /// The resolved plan, identical on every rank.
@@ -304,6 +308,9 @@ fn make_plan(cli: &Cli, p: usize, limit: u64) -> Result<Plan, String> {
         return Err(format!(
             "the shape {m}x{k}x{n} has a zero dimension: --m, --k and --n must be at least 1"
         ));
+    }
+    if cli.reps == 0 {
+        return Err("--reps must be at least 1".into());
     }
     if cli.threads == 0 {
         return Err("--threads must be at least 1".into());
@@ -549,24 +556,40 @@ fn execute<T: Scalar>(world: &SimpleCommunicator, cli: &Cli, plan: Plan, limit: 
         eprintln!("strass-mpi: rank {rank}: exiting on purpose (--fail-rank)");
         std::process::exit(3);
     }
-    comm::reset_counters();
-    mem::reset_peak();
-    world.barrier();
-    let t0 = mpi::time();
-    let result = match &alg {
-        Alg::Caps(c) => c.multiply(&a, &b, padded),
-        Alg::Summa(s) => s.multiply(&a, &b, padded),
-    };
-    let mut c = match result {
-        Ok(c) => c,
-        Err(e) => {
-            // The other ranks may be inside a collective step: end the whole job.
-            eprintln!("strass-mpi: rank {rank}: error: {e}");
-            world.abort(EXIT_RUN);
+    // Start the engine (thread pool, tuning file) outside the timed region.
+    let mut one = [T::ZERO];
+    if let Err(e) = strass_mpi::local_mul(&[T::ONE], &[T::ONE], &mut one, 1, 1, 1) {
+        eprintln!("strass-mpi: rank {rank}: error: {e}");
+        world.abort(EXIT_RUN);
+    }
+    let mut times = Vec::with_capacity(cli.reps);
+    let mut last = None;
+    for _ in 0..cli.reps {
+        drop(last.take());
+        comm::reset_counters();
+        mem::reset_peak();
+        world.barrier();
+        let t0 = mpi::time();
+        let result = match &alg {
+            Alg::Caps(c) => c.multiply(&a, &b, padded),
+            Alg::Summa(s) => s.multiply(&a, &b, padded),
+        };
+        match result {
+            Ok(c) => last = Some(c),
+            Err(e) => {
+                // The other ranks may be inside a collective step: end the whole job.
+                eprintln!("strass-mpi: rank {rank}: error: {e}");
+                world.abort(EXIT_RUN);
+            }
         }
-    };
-    world.barrier();
-    let seconds = mpi::time() - t0;
+        world.barrier();
+        times.push(mpi::time() - t0);
+    }
+    let mut c = last.expect("at least one repetition");
+    times.sort_by(f64::total_cmp);
+    // Every rank's times agree up to the barriers; rank 0's median is reported.
+    let seconds = times[times.len() / 2];
+    // Counters and the memory peak are those of the last repetition (all repetitions are equal).
     let bytes = comm::bytes_sent();
     let msgs = comm::messages_sent();
     let peak = mem::peak();
@@ -670,6 +693,7 @@ fn execute<T: Scalar>(world: &SimpleCommunicator, cli: &Cli, plan: Plan, limit: 
             input_checksum: checksum,
             seed: cli.seed,
             threads: cli.threads,
+            reps: cli.reps,
         };
         println!(
             "{}",

@@ -89,6 +89,8 @@ for np, alg in [(1, "caps"), (1, "summa"), (4, "summa"), (4, "auto"), (7, "caps"
     for (m, k, n) in [(700, 700, 700), (1000, 700, 1300)]:
         case(f"np={np} {alg} {m}x{k}x{n} f64", product(np, m, k, n, alg))
 case("np=7 caps 333x517x129 f32", product(7, 333, 517, 129, "caps", "f32"))
+case("np=7 caps --reps 3 (counters and memory per repetition)", product(7, 140, 70, 98, "caps", "f64", "--reps", "3"))
+case("--reps 0", lambda: fails(1, "--m", 5, "--k", 5, "--n", 5, "--reps", 0, want="--reps", code=2)())
 case("np=4 summa 333x517x129 f32", product(4, 333, 517, 129, "summa", "f32"))
 case("np=7 auto 5x3x2 (tiny, heavy padding)", product(7, 5, 3, 2, "auto"))
 
