@@ -27,7 +27,22 @@ pub fn reset_counters() {
     MSGS.store(0, Ordering::Relaxed);
 }
 
+static EXIT_AT: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Testing (`strass-mpi --fail-rank`): this process exits with status 3, without finalising
+/// MPI, just before its `n`-th send (0-based) through this module, as a rank that dies in the
+/// middle of an exchange would.
+pub fn exit_before_send(n: u64) {
+    EXIT_AT.store(n, Ordering::Relaxed);
+}
+
 fn count<T>(len: usize) {
+    if MSGS.load(Ordering::Relaxed) == EXIT_AT.load(Ordering::Relaxed) {
+        eprintln!(
+            "strass-mpi: exiting on purpose in the middle of the multiplication (--fail-rank)"
+        );
+        std::process::exit(3);
+    }
     BYTES.fetch_add((len * std::mem::size_of::<T>()) as u64, Ordering::Relaxed);
     MSGS.fetch_add(1, Ordering::Relaxed);
 }

@@ -98,7 +98,8 @@ struct Cli {
     /// Testing: add 1 to C(0,0) before the check (the check must then fail).
     #[arg(long, hide = true)]
     perturb: bool,
-    /// Testing: this rank exits with status 3 just before the multiplication.
+    /// Testing: this rank exits with status 3 (without finalising MPI) in the middle of the
+    /// multiplication, at its second send; with one rank, just before it.
     #[arg(long, hide = true)]
     fail_rank: Option<usize>,
 }
@@ -553,8 +554,12 @@ fn execute<T: Scalar>(world: &SimpleCommunicator, cli: &Cli, plan: Plan, limit: 
         Plan::Summa { pr, pc, .. } => Alg::Summa(Summa::new(world, pr, pc)),
     };
     if cli.fail_rank == Some(rank) {
-        eprintln!("strass-mpi: rank {rank}: exiting on purpose (--fail-rank)");
-        std::process::exit(3);
+        if p == 1 {
+            eprintln!("strass-mpi: rank {rank}: exiting on purpose (--fail-rank)");
+            std::process::exit(3);
+        }
+        // In the middle of the first exchange or broadcast (its second send).
+        comm::exit_before_send(1);
     }
     // Start the engine (thread pool, tuning file) outside the timed region.
     let mut one = [T::ZERO];

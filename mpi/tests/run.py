@@ -74,7 +74,7 @@ def product(np, m, k, n, alg, dtype="f64", *extra):
 
 def fails(np, *args, want=None, code=None):
     def run():
-        r = mpirun(np, *args)
+        r = mpirun(np, *args, timeout=60)
         assert r.returncode != 0, f"exit 0 for {args}: {r.stdout}"
         if code is not None:
             assert r.returncode == code, f"exit {r.returncode}, want {code}"
@@ -188,7 +188,10 @@ def mismatched_arguments():
     r = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "rank 2 was started with different arguments" in r.stderr, r.stderr
 case("mismatched arguments across ranks", mismatched_arguments)
-case("a rank dying", fails(7, "--m", 300, "--k", 300, "--n", 300, "--fail-rank", 3, want="Exit code:"))
+case("a rank dying inside a CAPS exchange", fails(7, "--m", 300, "--k", 300, "--n", 300, "--algorithm", "caps",
+                                                 "--fail-rank", 3, want="in the middle of the multiplication"))
+case("a rank dying inside a SUMMA broadcast", fails(4, "--m", 300, "--k", 300, "--n", 300, "--algorithm", "summa",
+                                                   "--fail-rank", 2, want="in the middle of the multiplication"))
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
