@@ -45,7 +45,7 @@ for p in $RANKS; do
   for shape in $SHAPES; do
     if [[ "$shape" == *x*x* ]]; then IFS=x read -r m k n <<<"$shape"; else m=$shape k=$shape n=$shape; fi
     algs="summa"
-    case "$p" in 1 | 7 | 49 | 343 | 2401) algs="caps summa" ;; esac
+    case "$p" in 1 | 2 | 4 | 7 | 8 | 14 | 16 | 28 | 49 | 56 | 98 | 196 | 343 | 2401) algs="caps summa" ;; esac
     for alg in $algs; do
       mpirun --oversubscribe -np "$p" "$BIN" --m "$m" --k "$k" --n "$n" --algorithm "$alg" --check \
         --reps "$REPS" | sed 's/^{/{"tool":"strass-mpi",/' >>"$raw"

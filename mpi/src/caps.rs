@@ -1,4 +1,5 @@
-//! CAPS on `P = 7^b` ranks, on the row-cyclic layout of [`crate::layout`].
+//! CAPS on `P = 7^b q` ranks (`q` a power of 2, usually 1), on the row-cyclic layout of
+//! [`crate::layout`].
 //!
 //! Each rank holds, at every level of the recursion, its rows of the current sub-problem's
 //! A (`am x ak`, `am = M/p`) and B (`bk x bn`, `bk = K/p`) for a group of `p` ranks; the
@@ -13,13 +14,16 @@
 //!   ranks `(0..7, j)` so that group `g` holds `S_g`, `T_g` row-cyclic over its `p'` ranks
 //!   (row `s` of the new share is row `s / 7` of what `(s % 7, j)` sent), recurse in the group,
 //!   then the inverse exchange brings each rank its rows of all seven `M_r` to add into C.
-//! * **Leaf** (group of one rank): the full sub-problem is local; strass's engine multiplies it
-//!   (and may take further Strassen levels itself).
+//! * **Leaf** (after the BFS steps, a group of `q` ranks): with `q = 1` the full sub-problem is
+//!   local and strass's engine multiplies it (and may take further Strassen levels itself);
+//!   with `q > 1` (the extension to `P = 7^b 2^c`) the group's ranks all-gather B along a ring
+//!   (`(q - 1)/q` of the leaf's B sent per rank) and each multiplies its rows of A by it, a
+//!   1D classical step.
 //!
 //! The schedule is `dfs` DFS steps, then `bfs` BFS steps (see [`crate::cost::choose_schedule`]).
 //! Buffers are allocated and freed in the order that [`crate::cost::caps_memory`] models.
 
-use crate::comm::exchange7;
+use crate::comm::{exchange7, ring_allgather};
 use crate::cost::Schedule;
 use crate::mem::Tracked;
 use crate::strassen::{accumulate, combine, deinterleave, interleave, U, V};
@@ -35,7 +39,7 @@ pub struct Caps {
 }
 
 impl Caps {
-    /// Splits `world` (of size `7^sched.bfs`) into the nested groups. Collective.
+    /// Splits `world` (of size `7^sched.bfs q`) into the nested groups. Collective.
     pub fn new(world: &SimpleCommunicator, sched: Schedule) -> Caps {
         let mut groups = vec![world.duplicate()];
         for _ in 0..sched.bfs {
@@ -72,8 +76,20 @@ impl Caps {
     ) -> Result<Tracked<T>, String> {
         if dfs == 0 && j == self.groups.len() - 1 {
             debug_assert_eq!(am * ak, a.len());
+            let comm = &self.groups[j];
+            if comm.size() == 1 {
+                let mut c = Tracked::zeros(am * bn);
+                crate::local_mul(a, b, &mut c, am, ak, bn)?;
+                return Ok(c);
+            }
+            // A leaf shared by q ranks: gather all of B, multiply this rank's rows of A.
+            let full = {
+                let chunks = ring_allgather(comm, b);
+                Tracked::new(interleave(&chunks, bk, bn))
+            };
+            debug_assert_eq!(full.len(), ak * bn);
             let mut c = Tracked::zeros(am * bn);
-            crate::local_mul(a, b, &mut c, am, ak, bn)?;
+            crate::local_mul(a, &full, &mut c, am, ak, bn)?;
             return Ok(c);
         }
         let half = (am / 2, ak / 2, bk / 2, bn / 2);

@@ -1,6 +1,6 @@
 //! The two communication patterns, on point-to-point messages so that every byte sent is
-//! counted ([`bytes_sent`], [`messages_sent`]): the 7-way exchange of a CAPS BFS step and the
-//! ring broadcast of SUMMA.
+//! counted ([`bytes_sent`], [`messages_sent`]): the 7-way exchange of a CAPS BFS step, the
+//! ring all-gather of a CAPS leaf shared by several ranks, and the ring broadcast of SUMMA.
 
 use crate::mem::Tracked;
 use crate::Scalar;
@@ -102,4 +102,32 @@ pub fn ring_bcast<T: Scalar, C: Communicator>(comm: &C, root: usize, buf: &mut [
             next.send(&chunk[..]);
         }
     }
+}
+
+/// Ring all-gather: every rank of `comm` contributes `mine` (all the same length) and gets all
+/// contributions, indexed by rank. In step `s` a rank forwards the chunk it got in step
+/// `s - 1` (its own first) to its successor: `q - 1` sends of one chunk per rank.
+pub fn ring_allgather<T: Scalar, C: Communicator>(comm: &C, mine: &[T]) -> Vec<Tracked<T>> {
+    let q = comm.size() as usize;
+    let rank = comm.rank() as usize;
+    let mut got: Vec<Option<Tracked<T>>> = (0..q).map(|_| None).collect();
+    got[rank] = Some(Tracked::new(mine.to_vec()));
+    let next = comm.process_at_rank(((rank + 1) % q) as i32);
+    let prev = comm.process_at_rank(((rank + q - 1) % q) as i32);
+    for s in 0..q.saturating_sub(1) {
+        let out = (rank + q - s) % q;
+        let inc = (rank + 2 * q - s - 1) % q;
+        let mut buf = Tracked::<T>::zeros(mine.len());
+        count::<T>(mine.len());
+        send_receive_into(
+            &got[out].as_ref().expect("forwarded chunk present")[..],
+            &next,
+            &mut buf[..],
+            &prev,
+        );
+        got[inc] = Some(buf);
+    }
+    got.into_iter()
+        .map(|b| b.expect("all chunks received"))
+        .collect()
 }

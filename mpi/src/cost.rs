@@ -5,7 +5,7 @@
 //! All counts are per rank, in elements (multiply by the element size for bytes), on the
 //! padded dimensions `m', k', n'` of [`crate::layout`].
 //!
-//! **CAPS** with `d` DFS steps then `b` BFS steps on `P = 7^b` ranks. BFS step `j` (0-based)
+//! **CAPS** with `d` DFS steps then `b` BFS steps on `P = 7^b q` ranks. BFS step `j` (0-based)
 //! works on sub-problems `M_j x K_j x N_j = (m', k', n') / 2^(d+j)` in groups of
 //! `p_j = P / 7^j` ranks, and runs `7^d` times (once per DFS branch). In it a rank keeps one
 //! of the seven shares of each of S_1..S_7 and T_1..T_7 and sends the six others, and on the
@@ -14,7 +14,9 @@
 //!
 //! `W_caps = sum_{j<b} 7^d * 6 * (M_j K_j + K_j N_j + M_j N_j) / (4 p_j)` elements,
 //!
-//! which for square `n` and `d = 0` is `Theta(n^2 / P^(2/w))`, `w = log2 7`: the
+//! plus, when `P = 7^b q` with `q > 1` ranks per leaf, the leaf all-gather of B,
+//! `7^d (q - 1) (K_l / q) N_l` with `(K_l, N_l) = (k', n') / 2^(d+b)`. For `q = 1` this
+//! is, for square `n` and `d = 0`, `Theta(n^2 / P^(2/w))`, `w = log2 7`: the
 //! memory-independent lower bound for Strassen (Ballard, Demmel, Holtz, Lipshitz, Schwartz,
 //! SPAA 2012), and with DFS steps it follows the memory-dependent one. `strass-mpi` counts what
 //! it actually sends and reports both; they agree exactly (the counter wraps every send).
@@ -44,7 +46,7 @@ pub const OMEGA: f64 = 2.807_354_922_057_604;
 pub struct Schedule {
     /// Depth-first steps, taken first.
     pub dfs: u32,
-    /// Breadth-first steps (`P = 7^bfs`).
+    /// Breadth-first steps (`P = 7^bfs q`, `q` ranks per leaf).
     pub bfs: u32,
 }
 
@@ -65,7 +67,10 @@ pub fn caps_words(mp: usize, kp: usize, np: usize, p: usize, s: Schedule) -> u12
         let pj = (p / 7usize.pow(j)) as u128;
         w += rep * 6 * (mj * kj + kj * nj + mj * nj) / (4 * pj);
     }
-    w
+    let q = (p / 7usize.pow(s.bfs)) as u128;
+    let l = s.levels();
+    let (kl, nl) = ((kp >> l) as u128, (np >> l) as u128);
+    w + rep * (q - 1) * (kl / q) * nl
 }
 
 /// Elements one rank sends in SUMMA (see the module doc), for padded dimensions.
@@ -81,14 +86,20 @@ pub fn summa_words(mp: usize, kp: usize, np: usize, pr: usize, pc: usize) -> u12
 pub fn caps_memory(mp: usize, kp: usize, np: usize, p: usize, s: Schedule) -> u128 {
     let a = (mp / p * kp) as u128;
     let b = (kp / p * np) as u128;
-    a + b + caps_peak(mp / p, kp, kp / p, np, s.dfs, s.bfs)
+    let q = p / 7usize.pow(s.bfs);
+    a + b + caps_peak(mp / p, kp, kp / p, np, s.dfs, s.bfs, q)
 }
 
 /// Peak elements allocated by one CAPS call on local shares `am x ak` (A) and `bk x bn` (B)
 /// (the group size only enters through the share sizes), its output included.
-fn caps_peak(am: usize, ak: usize, bk: usize, bn: usize, dfs: u32, bfs: u32) -> u128 {
+fn caps_peak(am: usize, ak: usize, bk: usize, bn: usize, dfs: u32, bfs: u32, q: usize) -> u128 {
     if dfs == 0 && bfs == 0 {
-        return (am * bn) as u128;
+        if q == 1 {
+            return (am * bn) as u128;
+        }
+        // The gathered chunks and all of B, then all of B and C.
+        let full = (q * bk * bn) as u128;
+        return (2 * full).max(full + (am * bn) as u128);
     }
     let (sa, sb, sc) = (
         (am * ak / 4) as u128,
@@ -96,10 +107,10 @@ fn caps_peak(am: usize, ak: usize, bk: usize, bn: usize, dfs: u32, bfs: u32) -> 
         (am * bn / 4) as u128,
     );
     if dfs > 0 {
-        let sub = caps_peak(am / 2, ak / 2, bk / 2, bn / 2, dfs - 1, bfs);
+        let sub = caps_peak(am / 2, ak / 2, bk / 2, bn / 2, dfs - 1, bfs, q);
         4 * sc + sa + sb + sub
     } else {
-        let sub = caps_peak(7 * am / 2, ak / 2, 7 * bk / 2, bn / 2, 0, bfs - 1);
+        let sub = caps_peak(7 * am / 2, ak / 2, 7 * bk / 2, bn / 2, 0, bfs - 1, q);
         (14 * sa)
             .max(7 * sa + 14 * sb)
             .max(7 * sa + 7 * sb + sub)
@@ -144,7 +155,7 @@ pub fn choose_schedule(
     limit_bytes: u128,
     max_dfs: u32,
 ) -> Option<(Schedule, u128)> {
-    let bfs = crate::layout::log7(p)?;
+    let (bfs, _) = crate::layout::caps_split(p)?;
     (0..=max_dfs).find_map(|dfs| {
         let s = Schedule { dfs, bfs };
         let (mp, kp, np) = crate::layout::caps_padded(m, k, n, p, s.levels());
@@ -178,7 +189,7 @@ impl Default for Machine {
 /// Modelled seconds of CAPS (padded dims, schedule `s`): the leaf products
 /// (`7^l` of size `(m'k'n')/8^l` spread over `P` ranks), the quadrant additions (12 nonzero
 /// coefficients in each of U, V, W of Strassen's scheme, per sub-problem), the BFS exchanges
-/// ([`caps_words`], 18 messages per BFS step and DFS branch).
+/// ([`caps_words`], 18 messages per BFS step and DFS branch, `q - 1` per leaf all-gather).
 pub fn caps_time(
     mp: usize,
     kp: usize,
@@ -197,7 +208,8 @@ pub fn caps_time(
         adds += 7f64.powi(lev as i32) / p as f64 * 12.0 * f * (m * k + k * n + m * n);
     }
     let words = caps_words(mp, kp, np, p, s) as f64;
-    let msgs = 18.0 * 7f64.powi(s.dfs as i32) * s.bfs as f64;
+    let q = p / 7usize.pow(s.bfs);
+    let msgs = 7f64.powi(s.dfs as i32) * (18.0 * s.bfs as f64 + (q - 1) as f64);
     (leaf + adds) / mc.flops + words * elem as f64 / mc.bandwidth + msgs * mc.latency
 }
 
@@ -234,6 +246,18 @@ mod tests {
         let s2 = Schedule { dfs: 1, bfs: 1 };
         assert_eq!(caps_words(28, 28, 28, 7, s2), 7 * 6 * 3 * 7);
         assert_eq!(caps_words(100, 100, 100, 1, Schedule { dfs: 3, bfs: 0 }), 0);
+        // Two ranks per leaf, no BFS step: each sends its half of B once.
+        assert_eq!(
+            caps_words(8, 10, 12, 2, Schedule { dfs: 0, bfs: 0 }),
+            10 / 2 * 12
+        );
+        // 14 ranks: one BFS step (on 14 ranks, shares of 1/(4*14)), then leaves of 2 ranks
+        // all-gathering half of a 14 x 14 B.
+        let s3 = Schedule { dfs: 0, bfs: 1 };
+        assert_eq!(
+            caps_words(28, 28, 28, 14, s3),
+            6 * 3 * 28 * 28 / 56 + 7 * 14
+        );
     }
 
     #[test]
@@ -272,7 +296,13 @@ mod tests {
         assert_eq!(s, Schedule { dfs: 1, bfs: 2 });
         assert!(bytes <= lim);
         assert!(choose_schedule(n, n, n, 49, 8, 1000, 8).is_none());
-        assert!(choose_schedule(n, n, n, 48, 8, u128::MAX, 8).is_none());
+        assert!(choose_schedule(n, n, n, 42, 8, u128::MAX, 8).is_none());
+        // q = 2 ranks per leaf: 2 x 20 x 30 of A and 10 x 30 of B each, then B gathered (2 x 300),
+        // then B and C: max(1200, 600 + 60) on top of A and B.
+        assert_eq!(
+            caps_memory(4, 20, 30, 2, Schedule { dfs: 0, bfs: 0 }),
+            40 + 300 + 1200
+        );
     }
 
     #[test]

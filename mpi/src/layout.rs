@@ -73,6 +73,20 @@ pub fn log7(p: usize) -> Option<u32> {
     (q == p).then_some(k)
 }
 
+/// `Some((b, q))` when `p == 7^b * q` with `q` a power of 2: CAPS's BFS steps and the size of
+/// the groups that finish each leaf product together ([`crate::caps`]).
+pub fn caps_split(p: usize) -> Option<(u32, usize)> {
+    if p == 0 {
+        return None;
+    }
+    let (mut q, mut b) = (p, 0);
+    while q.is_multiple_of(7) {
+        q /= 7;
+        b += 1;
+    }
+    q.is_power_of_two().then_some((b, q))
+}
+
 /// The most square grid `pr x pc = p` with `pr <= pc`.
 pub fn grid_shape(p: usize) -> (usize, usize) {
     let mut pr = (p as f64).sqrt() as usize;
@@ -202,6 +216,13 @@ mod tests {
         assert_eq!(log7(2401), Some(4));
         assert_eq!(log7(8), None);
         assert_eq!(log7(48), None);
+        assert_eq!(caps_split(1), Some((0, 1)));
+        assert_eq!(caps_split(4), Some((0, 4)));
+        assert_eq!(caps_split(14), Some((1, 2)));
+        assert_eq!(caps_split(196), Some((2, 4)));
+        assert_eq!(caps_split(6), None);
+        assert_eq!(caps_split(21), None);
+        assert_eq!(caps_split(0), None);
         assert_eq!(grid_shape(1), (1, 1));
         assert_eq!(grid_shape(4), (2, 2));
         assert_eq!(grid_shape(6), (2, 3));

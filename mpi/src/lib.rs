@@ -3,9 +3,10 @@
 //! Matrix multiplication across MPI ranks with strass's engine as the local kernel:
 //!
 //! * [`caps`]: CAPS, the communication-avoiding parallel Strassen of Ballard, Demmel, Holtz,
-//!   Lipshitz and Schwartz (SPAA 2012), on `P = 7^b` ranks: depth-first steps (all ranks
+//!   Lipshitz and Schwartz (SPAA 2012), on `P = 7^b 2^c` ranks: depth-first steps (all ranks
 //!   together, one of the seven products at a time, to save memory) then breadth-first steps
-//!   (the ranks split 7 ways, one product per group), then a local product on each rank.
+//!   (the ranks split 7 ways, one product per group), then a local product on each rank (or,
+//!   for `c > 0`, on each group of `2^c` ranks).
 //! * [`summa`]: SUMMA on a 2D grid, for any `P`, as the classical reference.
 //! * [`cost`]: the communication counts, lower bounds, memory model and the time model behind
 //!   `--algorithm auto`.

@@ -31,11 +31,11 @@ enum Dtype {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 enum Algorithm {
-    /// Communication-avoiding parallel Strassen (P = 7^b).
+    /// Communication-avoiding parallel Strassen (P = 7^b 2^c).
     Caps,
     /// SUMMA on the most square grid (any P).
     Summa,
-    /// The one the cost model predicts faster (CAPS only when P = 7^b).
+    /// The one the cost model predicts faster (CAPS only when P = 7^b 2^c).
     Auto,
 }
 
@@ -334,9 +334,9 @@ fn make_plan(cli: &Cli, p: usize, limit: u64) -> Result<Plan, String> {
         return Err("the --model-* options must be positive".into());
     }
     let caps = || -> Result<Plan, String> {
-        let Some(bfs) = layout::log7(p) else {
+        let Some((bfs, _)) = layout::caps_split(p) else {
             return Err(format!(
-                "CAPS needs a power of 7 ranks (1, 7, 49, 343, 2401, ...), not {p}; use --algorithm summa or auto"
+                "CAPS needs 7^b 2^c ranks (1, 2, 4, 7, 14, 28, 49, 98, 343, 2401, ...), not {p}; use --algorithm summa or auto"
             ));
         };
         match cost::choose_schedule(m, k, n, p, elem, limit as u128, cli.max_dfs) {
@@ -750,7 +750,14 @@ mod tests {
             "--algorithm",
             "caps",
         ]);
-        assert!(make_plan(&cc, 4, big).unwrap_err().contains("power of 7"));
+        assert!(make_plan(&cc, 6, big).unwrap_err().contains("7^b 2^c"));
+        assert!(matches!(
+            make_plan(&cc, 14, big),
+            Ok(Plan::Caps {
+                sched: Schedule { dfs: 0, bfs: 1 },
+                ..
+            })
+        ));
         match make_plan(&cc, 7, big) {
             Ok(Plan::Caps { sched, padded, .. }) => {
                 assert_eq!(sched, Schedule { dfs: 0, bfs: 1 });

@@ -86,17 +86,18 @@ pub fn accumulate<T: Scalar>(c: &mut [T], rows: usize, cols: usize, m: &[T], r: 
     }
 }
 
-/// The BFS gather: seven `rows x cols` row-major chunks, chunk `g` from group member `g`,
-/// become one `7 rows x cols` block whose row `s` is row `s / 7` of chunk `s % 7`.
+/// The BFS gather: `g` (seven, or the leaf group's size) `rows x cols` row-major chunks,
+/// chunk `i` from group member `i`, become one `g rows x cols` block whose row `s` is row
+/// `s / g` of chunk `s % g`.
 pub fn interleave<T: Copy, B: std::ops::Deref<Target = [T]>>(
     chunks: &[B],
     rows: usize,
     cols: usize,
 ) -> Vec<T> {
-    debug_assert_eq!(chunks.len(), 7);
-    let mut out = Vec::with_capacity(7 * rows * cols);
-    for s in 0..7 * rows {
-        let (g, u) = (s % 7, s / 7);
+    let q = chunks.len();
+    let mut out = Vec::with_capacity(q * rows * cols);
+    for s in 0..q * rows {
+        let (g, u) = (s % q, s / q);
         out.extend_from_slice(&chunks[g][u * cols..(u + 1) * cols]);
     }
     out

@@ -106,6 +106,11 @@ def forty_nine_dfs():
     j = product(49, 300, 200, 250, "caps", "f64", "--memory-limit", "250K")()
     assert j["schedule"] == {"dfs": 1, "bfs": 2} and j["memory_peak_max"] <= 250 * 1024, j
 case("np=49 caps with a DFS step under --memory-limit", forty_nine_dfs)
+# CAPS on 7^b 2^c ranks: leaves shared by 2 or 4 ranks (ring all-gather of B).
+case("np=2 caps 1000x700x1300", product(2, 1000, 700, 1300, "caps"))
+case("np=4 caps 700x700x700", product(4, 700, 700, 700, "caps"))
+case("np=14 caps 1000x700x1300", product(14, 1000, 700, 1300, "caps"))
+case("np=28 caps 333x517x129 f32", product(28, 333, 517, 129, "caps", "f32"))
 # Grids whose sides differ (panels owned by different grid rows and columns).
 case("np=6 summa (2x3) 301x205x250", product(6, 301, 205, 250, "summa"))
 case("np=12 summa (3x4) 301x205x250", product(12, 301, 205, 250, "summa"))
@@ -176,8 +181,8 @@ case("no partial set of block files is left", no_partial_output)
 case("bad option", fails(4, "--m", 10, "--k", 10, "--n", 10, "--bogus", want="--bogus", code=2))
 case("zero dimension", fails(4, "--m", 0, "--k", 10, "--n", 10, want="zero dimension", code=2))
 case("bad dtype", fails(2, "--m", 5, "--k", 5, "--n", 5, "--dtype", "f16", want="f16", code=2))
-case("CAPS on 4 ranks", fails(4, "--m", 10, "--k", 10, "--n", 10, "--algorithm", "caps",
-                              want="power of 7", code=2))
+case("CAPS on 6 ranks", fails(6, "--m", 10, "--k", 10, "--n", 10, "--algorithm", "caps",
+                              want="7^b 2^c", code=2))
 case("memory limit too small", fails(7, "--m", 100, "--k", 100, "--n", 100, "--algorithm", "caps",
                                       "--memory-limit", "10K", want="memory limit", code=2))
 
