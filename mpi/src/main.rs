@@ -1,6 +1,8 @@
 //! `strass-mpi`: one distributed product, one JSON line on rank 0. See the README's "Across
 //! machines (MPI)" section and `strass-mpi --help`.
 
+#![deny(unsafe_code)]
+
 use clap::{Parser, ValueEnum};
 use mpi::collective::SystemOperation;
 use mpi::topology::SimpleCommunicator;

@@ -3,7 +3,9 @@
 //! seconds of CAPS (the fewest DFS steps that fit the memory per rank) and SUMMA, their
 //! compute / bandwidth / latency parts, bytes sent per rank and memory per rank.
 //!
-//! `strass-mpi-model --gflops G --gbps B --latency-us L --memory M --ranks 49,343,2401 --sizes 38416,76832`
+//! `strass-mpi-model --gflops G --gbps B --latency-us L --memory-gib M --ranks 49,343,2401 --sizes 38416,76832`
+
+#![deny(unsafe_code)]
 
 use clap::Parser;
 use strass_mpi::cost::{self, Machine, Schedule};
