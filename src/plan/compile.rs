@@ -180,16 +180,16 @@ pub fn check_shape(
     Ok(())
 }
 
-/// Compiles `(m, k, n, U, V, W)`. Refuses (with a message) a shape [`check_shape`] refuses; the
-/// caller has checked validity.
-pub fn compile(
-    dims: (usize, usize, usize),
+/// Per product: the terms of S (A blocks), of T (B blocks) and the C blocks it feeds (column r
+/// of W), and the products that contribute (nonempty S, T and W column).
+type SchemeTerms = (Vec<Vec<Term>>, Vec<Vec<Term>>, Vec<Vec<Term>>, Vec<usize>);
+
+fn scheme_terms(
+    (m, _, n): (usize, usize, usize),
     u: &[Vec<i64>],
     v: &[Vec<i64>],
     w: &[Vec<i64>],
-) -> Result<PlanData, String> {
-    check_shape(dims, u, v, w)?;
-    let (m, _, n) = dims;
+) -> SchemeTerms {
     let rank = u.len();
     let terms = |row: &[i64]| -> Vec<Term> {
         row.iter()
@@ -215,6 +215,21 @@ pub fn compile(
     let active: Vec<usize> = (0..rank)
         .filter(|&r| !a_terms[r].is_empty() && !b_terms[r].is_empty() && !c_terms[r].is_empty())
         .collect();
+    (a_terms, b_terms, c_terms, active)
+}
+
+/// Compiles `(m, k, n, U, V, W)`. Refuses (with a message) a shape [`check_shape`] refuses; the
+/// caller has checked validity.
+pub fn compile(
+    dims: (usize, usize, usize),
+    u: &[Vec<i64>],
+    v: &[Vec<i64>],
+    w: &[Vec<i64>],
+) -> Result<PlanData, String> {
+    check_shape(dims, u, v, w)?;
+    let (m, _, n) = dims;
+    let rank = u.len();
+    let (a_terms, b_terms, c_terms, active) = scheme_terms(dims, u, v, w);
     let overwrite = best_schedule(&c_terms, &active, m * n, true);
     let accumulate = best_schedule(&c_terms, &active, m * n, false);
     let st_passes = active
@@ -298,24 +313,7 @@ pub fn additions_cse(
     w: &[Vec<i64>],
 ) -> Result<Additions, String> {
     check_shape(dims, u, v, w)?;
-    let (m, _, n) = dims;
-    let terms = |rows: &[Vec<i64>]| -> Vec<Vec<Term>> {
-        rows.iter()
-            .map(|row| {
-                row.iter()
-                    .enumerate()
-                    .filter(|(_, &c)| c != 0)
-                    .map(|(block, &coeff)| Term { block, coeff })
-                    .collect()
-            })
-            .collect()
-    };
-    let (a_terms, b_terms) = (terms(u), terms(v));
-    let active: Vec<usize> = (0..u.len())
-        .filter(|&r| {
-            !a_terms[r].is_empty() && !b_terms[r].is_empty() && (0..m * n).any(|i| w[i][r] != 0)
-        })
-        .collect();
+    let (a_terms, b_terms, _, active) = scheme_terms(dims, u, v, w);
     Ok(count_additions(dims, &a_terms, &b_terms, w, &active).1)
 }
 
