@@ -3,7 +3,8 @@
 //! For each instruction set this CPU runs (AVX-512, AVX2+FMA) and each dtype: the best of
 //! `STRASS_BENCH_REPS` (default 15) timings of an FMA-only loop (twelve independent vector
 //! accumulators) and of the micro-kernel on one packed A and one packed B micro-panel of depth
-//! `kc` (the built-in `kc` of the packed GEMM on this machine, and 256), as GFLOP/s and as a
+//! `kc` (the built-in `kc` of the packed GEMM on this machine, and 256; `STRASS_BENCH_KCS=64,128`
+//! picks others), as GFLOP/s and as a
 //! share of the peak. `cargo bench --bench peak`; `STRASS_BENCH_QUICK=1` runs short loops.
 //! The full run writes `bench-results/peak.md` with the machine description.
 
@@ -23,11 +24,11 @@ fn rows<T: Element>(isa: Isa, dtype: &str, quick: bool, reps: usize, out: &mut S
         return;
     };
     let kc_default = FusedWorkspace::<T>::new().blocking().kc;
-    let kcs = if kc_default == 256 {
+    let kcs = common::env_list("STRASS_BENCH_KCS").unwrap_or(if kc_default == 256 {
         vec![256]
     } else {
         vec![kc_default, 256]
-    };
+    });
     for kc in kcs {
         let calls = if quick { 200 } else { (1 << 31) / (kc * 200) };
         let mut tile = (0, 0);

@@ -11,24 +11,6 @@ use super::Isa;
 use std::arch::x86_64::*;
 use std::mem::size_of;
 
-/// One `k` step: `NV` vector loads of B, `MR` broadcasts of A (row `r` of the micro-panel at
-/// `a + r * kc`), `MR * NV` FMAs.
-macro_rules! ukr_step {
-    ($acc:ident, $a:ident, $kc:ident, $b:ident, $u:expr, $mr:expr, $nv:expr, $w:expr,
-     $zero:ident, $load:ident, $set1:ident, $fma:ident) => {{
-        let mut bv = [$zero(); $nv];
-        for v in 0..$nv {
-            bv[v] = $load($b.add($u * $nv * $w + v * $w));
-        }
-        for r in 0..$mr {
-            let ar = $set1(*$a.add(r * $kc + $u));
-            for v in 0..$nv {
-                $acc[r][v] = $fma(ar, bv[v], $acc[r][v]);
-            }
-        }
-    }};
-}
-
 /// Defines one micro-kernel `fn(kc, a, b, out)` for a register tile of `mr x (nv * lanes)`.
 macro_rules! simd_kernel {
     ($name:ident, $kloop:ident, $t:ty, $feat:literal, lanes = $w:expr, mr = $mr:expr, nv = $nv:expr,
@@ -144,77 +126,259 @@ macro_rules! simd_kernel {
     };
 }
 
-/// Defines the AVX-512 k-loop `fn(kc, a, b) -> [[vector; NV]; MR]` with intrinsics (the
-/// AVX2 loops below are hand-scheduled assembly, so that their code does not depend on the
-/// caller's build profile; the AVX-512 loops await the same once a machine with AVX-512 can test
-/// them).
-macro_rules! intrinsic_kloop {
-    ($name:ident, $t:ty, $v:ty, $feat:literal, lanes = $w:expr, mr = $mr:expr, nv = $nv:expr,
-     $zero:ident, $load:ident, $set1:ident, $fma:ident) => {
-        /// The accumulated `MR x NR` tile of one packed A micro-panel times one packed B
-        /// micro-panel.
+/// One `k` step of the AVX-512 `12 x 2`-vector tile as assembly text: two loads of B (`$db0`,
+/// `$db1`: byte offsets of the step's two vectors), twelve broadcasts of A (row `r` at
+/// `a{3q} + (r - 3q) * s` for `q = r / 3`, plus `$da` bytes), 24 FMAs into `zmm8..zmm31` (row
+/// `r`, vector `v` in `zmm(8 + 2r + v)`). Broadcasts rotate through `zmm2..zmm7`, so each load is
+/// issued several FMAs ahead of its use.
+macro_rules! avx512_step {
+    ($bc:literal, $fma:literal, $da:literal, $db0:literal, $db1:literal) => {
+        concat!(
+            "vmovups zmm0, [{b} + ",
+            $db0,
+            "]\n",
+            "vmovups zmm1, [{b} + ",
+            $db1,
+            "]\n",
+            $bc,
+            " zmm2, [{a0} + ",
+            $da,
+            "]\n",
+            $bc,
+            " zmm3, [{a0} + {s} + ",
+            $da,
+            "]\n",
+            $bc,
+            " zmm4, [{a0} + {s}*2 + ",
+            $da,
+            "]\n",
+            $fma,
+            " zmm8, zmm0, zmm2\n",
+            $fma,
+            " zmm9, zmm1, zmm2\n",
+            $bc,
+            " zmm5, [{a3} + ",
+            $da,
+            "]\n",
+            $fma,
+            " zmm10, zmm0, zmm3\n",
+            $fma,
+            " zmm11, zmm1, zmm3\n",
+            $bc,
+            " zmm6, [{a3} + {s} + ",
+            $da,
+            "]\n",
+            $fma,
+            " zmm12, zmm0, zmm4\n",
+            $fma,
+            " zmm13, zmm1, zmm4\n",
+            $bc,
+            " zmm7, [{a3} + {s}*2 + ",
+            $da,
+            "]\n",
+            $fma,
+            " zmm14, zmm0, zmm5\n",
+            $fma,
+            " zmm15, zmm1, zmm5\n",
+            $bc,
+            " zmm2, [{a6} + ",
+            $da,
+            "]\n",
+            $fma,
+            " zmm16, zmm0, zmm6\n",
+            $fma,
+            " zmm17, zmm1, zmm6\n",
+            $bc,
+            " zmm3, [{a6} + {s} + ",
+            $da,
+            "]\n",
+            $fma,
+            " zmm18, zmm0, zmm7\n",
+            $fma,
+            " zmm19, zmm1, zmm7\n",
+            $bc,
+            " zmm4, [{a6} + {s}*2 + ",
+            $da,
+            "]\n",
+            $fma,
+            " zmm20, zmm0, zmm2\n",
+            $fma,
+            " zmm21, zmm1, zmm2\n",
+            $bc,
+            " zmm5, [{a9} + ",
+            $da,
+            "]\n",
+            $fma,
+            " zmm22, zmm0, zmm3\n",
+            $fma,
+            " zmm23, zmm1, zmm3\n",
+            $bc,
+            " zmm6, [{a9} + {s} + ",
+            $da,
+            "]\n",
+            $fma,
+            " zmm24, zmm0, zmm4\n",
+            $fma,
+            " zmm25, zmm1, zmm4\n",
+            $bc,
+            " zmm7, [{a9} + {s}*2 + ",
+            $da,
+            "]\n",
+            $fma,
+            " zmm26, zmm0, zmm5\n",
+            $fma,
+            " zmm27, zmm1, zmm5\n",
+            $fma,
+            " zmm28, zmm0, zmm6\n",
+            $fma,
+            " zmm29, zmm1, zmm6\n",
+            $fma,
+            " zmm30, zmm0, zmm7\n",
+            $fma,
+            " zmm31, zmm1, zmm7\n",
+        )
+    };
+}
+
+/// Defines an AVX-512 k-loop in assembly for the `12 x 32` f32 / `12 x 16` f64 tile: the main
+/// loop does four `k` steps (B offsets 0..512 bytes, A offsets `0, es, 2 es, 3 es`) and
+/// prefetches the two B cache lines of the step eight steps ahead; a second loop does the
+/// remaining `kc % 4` steps.
+macro_rules! avx512_kloop {
+    ($name:ident, $t:ty, $v:ty, $zero:ident, $bc:literal, $fma:literal, $es:literal,
+     $da1:literal, $da2:literal, $da3:literal, $es4:literal) => {
+        /// The accumulated `12 x 2`-vector tile of one packed A micro-panel (12 rows of `kc`)
+        /// times one packed B micro-panel (`kc` rows of 2 vectors), in hand-scheduled assembly.
         ///
         /// # Safety
-        /// `a` holds `MR * kc` elements, `b` `kc * NR`; the CPU supports the target features.
-        #[target_feature(enable = $feat)]
+        /// `a` holds `12 * kc` elements, `b` `kc * 2` vectors; the CPU supports AVX-512F.
+        #[target_feature(enable = "avx512f")]
         #[inline]
-        unsafe fn $name(kc: usize, a: *const $t, b: *const $t) -> [[$v; $nv]; $mr] {
-            const MR: usize = $mr;
-            const NV: usize = $nv;
-            const W: usize = $w;
-            const NR: usize = NV * W;
-            let mut acc = [[$zero(); NV]; MR];
-            let (mut a, mut b) = (a, b);
-            // SAFETY: every step reads one k-slice of each panel and the pointers advance by
-            // exactly the slices read (caller's contract on the panel sizes).
+        unsafe fn $name(kc: usize, a: *const $t, b: *const $t) -> [[$v; 2]; 12] {
+            let z: $v = $zero();
+            let [mut c0, mut c1, mut c2, mut c3, mut c4, mut c5] = [z; 6];
+            let [mut c6, mut c7, mut c8, mut c9, mut c10, mut c11] = [z; 6];
+            let [mut c12, mut c13, mut c14, mut c15, mut c16, mut c17] = [z; 6];
+            let [mut c18, mut c19, mut c20, mut c21, mut c22, mut c23] = [z; 6];
+            let s = kc * std::mem::size_of::<$t>();
+            // SAFETY: row r < 12 of the A micro-panel starts at a + r * kc, so a3, a6 and a9 are
+            // rows 3, 6 and 9; the loops read exactly kc steps of 12 A values and 2 B vectors,
+            // advancing each A base by one element and b by two vectors per step (caller's
+            // contract on the sizes); prefetches never fault. Only the named registers and the
+            // flags are touched.
             unsafe {
-                let mut p = 0;
-                while p + 4 <= kc {
-                    ukr_step!(acc, a, kc, b, 0, MR, NV, W, $zero, $load, $set1, $fma);
-                    ukr_step!(acc, a, kc, b, 1, MR, NV, W, $zero, $load, $set1, $fma);
-                    ukr_step!(acc, a, kc, b, 2, MR, NV, W, $zero, $load, $set1, $fma);
-                    ukr_step!(acc, a, kc, b, 3, MR, NV, W, $zero, $load, $set1, $fma);
-                    a = a.add(4);
-                    b = b.add(4 * NR);
-                    p += 4;
-                }
-                while p < kc {
-                    ukr_step!(acc, a, kc, b, 0, MR, NV, W, $zero, $load, $set1, $fma);
-                    a = a.add(1);
-                    b = b.add(NR);
-                    p += 1;
-                }
+                std::arch::asm!(
+                    "test {n4}, {n4}",
+                    "jz 3f",
+                    "2:",
+                    "prefetcht0 [{b} + 1024]",
+                    "prefetcht0 [{b} + 1088]",
+                    avx512_step!($bc, $fma, "0", "0", "64"),
+                    "prefetcht0 [{b} + 1152]",
+                    "prefetcht0 [{b} + 1216]",
+                    avx512_step!($bc, $fma, $da1, "128", "192"),
+                    "prefetcht0 [{b} + 1280]",
+                    "prefetcht0 [{b} + 1344]",
+                    avx512_step!($bc, $fma, $da2, "256", "320"),
+                    "prefetcht0 [{b} + 1408]",
+                    "prefetcht0 [{b} + 1472]",
+                    avx512_step!($bc, $fma, $da3, "384", "448"),
+                    concat!("add {a0}, ", $es4),
+                    concat!("add {a3}, ", $es4),
+                    concat!("add {a6}, ", $es4),
+                    concat!("add {a9}, ", $es4),
+                    "add {b}, 512",
+                    "dec {n4}",
+                    "jnz 2b",
+                    "3:",
+                    "test {n1}, {n1}",
+                    "jz 5f",
+                    "4:",
+                    avx512_step!($bc, $fma, "0", "0", "64"),
+                    concat!("add {a0}, ", $es),
+                    concat!("add {a3}, ", $es),
+                    concat!("add {a6}, ", $es),
+                    concat!("add {a9}, ", $es),
+                    "add {b}, 128",
+                    "dec {n1}",
+                    "jnz 4b",
+                    "5:",
+                    a0 = inout(reg) a => _,
+                    a3 = inout(reg) a.add(3 * kc) => _,
+                    a6 = inout(reg) a.add(6 * kc) => _,
+                    a9 = inout(reg) a.add(9 * kc) => _,
+                    b = inout(reg) b => _,
+                    s = in(reg) s,
+                    n4 = inout(reg) kc / 4 => _,
+                    n1 = inout(reg) kc % 4 => _,
+                    out("zmm0") _,
+                    out("zmm1") _,
+                    out("zmm2") _,
+                    out("zmm3") _,
+                    out("zmm4") _,
+                    out("zmm5") _,
+                    out("zmm6") _,
+                    out("zmm7") _,
+                    inout("zmm8") c0,
+                    inout("zmm9") c1,
+                    inout("zmm10") c2,
+                    inout("zmm11") c3,
+                    inout("zmm12") c4,
+                    inout("zmm13") c5,
+                    inout("zmm14") c6,
+                    inout("zmm15") c7,
+                    inout("zmm16") c8,
+                    inout("zmm17") c9,
+                    inout("zmm18") c10,
+                    inout("zmm19") c11,
+                    inout("zmm20") c12,
+                    inout("zmm21") c13,
+                    inout("zmm22") c14,
+                    inout("zmm23") c15,
+                    inout("zmm24") c16,
+                    inout("zmm25") c17,
+                    inout("zmm26") c18,
+                    inout("zmm27") c19,
+                    inout("zmm28") c20,
+                    inout("zmm29") c21,
+                    inout("zmm30") c22,
+                    inout("zmm31") c23,
+                    options(nostack, readonly),
+                );
             }
-            acc
+            [
+                [c0, c1], [c2, c3], [c4, c5], [c6, c7], [c8, c9], [c10, c11],
+                [c12, c13], [c14, c15], [c16, c17], [c18, c19], [c20, c21], [c22, c23],
+            ]
         }
     };
 }
 
-intrinsic_kloop!(
-    avx512_f64_kloop,
-    f64,
-    __m512d,
-    "avx512f",
-    lanes = 8,
-    mr = 12,
-    nv = 2,
-    _mm512_setzero_pd,
-    _mm512_loadu_pd,
-    _mm512_set1_pd,
-    _mm512_fmadd_pd
-);
-intrinsic_kloop!(
+avx512_kloop!(
     avx512_f32_kloop,
     f32,
     __m512,
-    "avx512f",
-    lanes = 16,
-    mr = 12,
-    nv = 2,
     _mm512_setzero_ps,
-    _mm512_loadu_ps,
-    _mm512_set1_ps,
-    _mm512_fmadd_ps
+    "vbroadcastss",
+    "vfmadd231ps",
+    "4",
+    "4",
+    "8",
+    "12",
+    "16"
+);
+avx512_kloop!(
+    avx512_f64_kloop,
+    f64,
+    __m512d,
+    _mm512_setzero_pd,
+    "vbroadcastsd",
+    "vfmadd231pd",
+    "8",
+    "8",
+    "16",
+    "24",
+    "32"
 );
 
 /// One `k` step of the AVX2 `6 x 2`-vector tile as assembly text: two loads of B (`$db0`,
