@@ -4,7 +4,7 @@
 //! all cores.
 //!
 //! ```sh
-//! cargo bench --features openblas --bench shapes      # full suite: bench-results/shapes.{csv,md,svg}
+//! cargo bench --features openblas --bench shapes      # full suite: bench-results/shapes.{csv,md,svg}, shapes-gflops.svg
 //! STRASS_BENCH_SHAPES=2048,4097x4097x4097 STRASS_BENCH_DTYPES=f32 STRASS_BENCH_THREADS=1 \
 //!   cargo bench --features openblas --bench shapes    # a subset: target/bench-results-quick/
 //! ```
@@ -29,6 +29,8 @@ use plotters::prelude::*;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
+use strass::kernel::fused::probe::fma_peak_flops;
+use strass::kernel::fused::Isa;
 use strass::machine::Machine;
 use strass::tune::measure::{gemm_flops, median, random_matrix, ResidualCheck};
 use strass::{Element, Engine};
@@ -296,6 +298,7 @@ fn main() {
                 .clone())
     );
     let machine = Machine::detect();
+    let peak_start = fma_peaks();
     let load_start = loadavg();
     let t0 = Instant::now();
     let mut rows = Vec::new();
@@ -312,6 +315,12 @@ fn main() {
     }
     let wall = t0.elapsed().as_secs_f64();
     let load_end = loadavg();
+    // The better of the peaks measured before and after the run, per dtype.
+    let peaks: Vec<(&str, f64)> = peak_start
+        .iter()
+        .zip(fma_peaks())
+        .map(|(&(d, a), (_, b))| (d, a.max(b)))
+        .collect();
     write_csv(&dir, &rows, &machine);
     write_md(
         &dir,
@@ -319,12 +328,43 @@ fn main() {
         &machine,
         &anchors,
         wall,
-        &load_start,
-        &load_end,
+        (&load_start, &load_end),
+        &peaks,
     );
-    let svg = dir.join("shapes.svg");
-    plot(&rows, &machine, &svg).unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
-    eprintln!("wrote {}", svg.display());
+    for (file, y) in [
+        ("shapes.svg", YAxis::Speedup),
+        ("shapes-gflops.svg", YAxis::Gflops(&peaks)),
+    ] {
+        let svg = dir.join(file);
+        plot(&rows, &machine, &svg, y).unwrap_or_else(|e| panic!("{}: {e}", svg.display()));
+        eprintln!("wrote {}", svg.display());
+    }
+}
+
+/// One thread's FMA peak per dtype in GFLOP/s on the instruction set the packed GEMM runs (the
+/// best of five timings of the FMA-only loop of `benches/peak.rs`); empty for the portable set.
+fn fma_peaks() -> Vec<(&'static str, f64)> {
+    let isa = Isa::selected();
+    [("f32", true), ("f64", false)]
+        .into_iter()
+        .filter_map(|(d, single)| {
+            (0..5)
+                .filter_map(|_| fma_peak_flops(isa, single, 1 << 24))
+                .reduce(f64::max)
+                .map(|f| (d, f / 1e9))
+        })
+        .collect()
+}
+
+/// What the plot's y axis shows.
+#[derive(Clone, Copy)]
+enum YAxis<'a> {
+    /// Baseline time / contender time, with a line at 1.
+    Speedup,
+    /// `2 m k n / time` in GFLOP/s for every contender, the baseline included (for Strassen an
+    /// effective rate, which may exceed the peak), with a line at the measured FMA peak times the
+    /// threads.
+    Gflops(&'a [(&'a str, f64)]),
 }
 
 /// OpenBLAS's configuration and core as the machine description reports them.
@@ -377,8 +417,8 @@ fn write_md(
     machine: &Machine,
     anchors: &str,
     wall: f64,
-    l0: &str,
-    l1: &str,
+    (l0, l1): (&str, &str),
+    peaks: &[(&str, f64)],
 ) {
     let mut md = String::new();
     let _ = writeln!(
@@ -401,6 +441,20 @@ fn write_md(
         pause2 = common::pause_for(2).as_millis(),
         b = baseline_name()
     );
+    if !peaks.is_empty() {
+        let list: Vec<String> = peaks
+            .iter()
+            .map(|(d, g)| format!("{d} {g:.1} GFLOP/s"))
+            .collect();
+        let _ = writeln!(
+            md,
+            "FMA peak of one thread ({} FMA-only loop, best of the timings before and after the run): \
+             {}. [shapes-gflops.svg](shapes-gflops.svg) plots every contender's `2 m k n / time` \
+             against it (times the threads).\n",
+            Isa::selected().name(),
+            list.join(", ")
+        );
+    }
     let mut cells: Vec<((usize, usize, usize), &str, usize)> =
         rows.iter().map(|r| (r.shape, r.dtype, r.threads)).collect();
     cells.dedup();
@@ -505,7 +559,13 @@ fn plot(
     rows: &[Row],
     machine: &Machine,
     path: &std::path::Path,
+    y: YAxis,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let flops = |r: &Row| 2.0 * (r.shape.0 * r.shape.1 * r.shape.2) as f64;
+    let value = |r: &Row| match y {
+        YAxis::Speedup => r.baseline_s / r.median_s,
+        YAxis::Gflops(_) => flops(r) / r.median_s / 1e9,
+    };
     let mut groups: Vec<(&str, usize)> = rows.iter().map(|r| (r.dtype, r.threads)).collect();
     groups.sort();
     groups.dedup();
@@ -517,8 +577,11 @@ fn plot(
     let (title, body) = root.split_vertically(40);
     title.draw(&Text::new(
         format!(
-            "speedup over {} vs size (cube root of m k n) - {}, {}",
-            baseline_name(),
+            "{} vs size (cube root of m k n) - {}, {}",
+            match y {
+                YAxis::Speedup => format!("speedup over {}", baseline_name()),
+                YAxis::Gflops(_) => "GFLOP/s (2 m k n / time)".into(),
+            },
             machine.cpu_model,
             machine.date
         ),
@@ -533,11 +596,14 @@ fn plot(
             .collect();
         let size = |r: &Row| ((r.shape.0 * r.shape.1 * r.shape.2) as f64).cbrt();
         let xmax = sel.iter().map(|r| size(r)).fold(1.0, f64::max) * 1.05;
-        let ymax = sel
-            .iter()
-            .map(|r| r.baseline_s / r.median_s)
-            .fold(1.2, f64::max)
-            * 1.05;
+        let peak = match y {
+            YAxis::Speedup => 1.0,
+            YAxis::Gflops(peaks) => peaks
+                .iter()
+                .find(|(d, _)| d == dtype)
+                .map_or(0.0, |&(_, g)| g * *p as f64),
+        };
+        let ymax = sel.iter().map(|r| value(r)).fold(peak * 1.2, f64::max) * 1.05;
         let mut chart = ChartBuilder::on(area)
             .caption(format!("{dtype}, {p} thread(s)"), ("sans-serif", 16))
             .margin(10)
@@ -547,12 +613,23 @@ fn plot(
         chart
             .configure_mesh()
             .x_desc("size")
-            .y_desc("speedup")
+            .y_desc(match y {
+                YAxis::Speedup => "speedup",
+                YAxis::Gflops(_) => "GFLOP/s",
+            })
             .draw()?;
-        chart.draw_series(LineSeries::new([(0.0, 1.0), (xmax, 1.0)], BLACK.mix(0.4)))?;
+        if peak > 0.0 {
+            let line =
+                chart.draw_series(LineSeries::new([(0.0, peak), (xmax, peak)], BLACK.mix(0.4)))?;
+            if let YAxis::Gflops(_) = y {
+                line.label(format!("FMA peak x {p} ({peak:.0})"))
+                    .legend(|(x, y)| PathElement::new([(x - 8, y), (x + 8, y)], BLACK.mix(0.4)));
+            }
+        }
         let mut names: Vec<&str> = Vec::new();
         for r in &sel {
-            if r.contender != baseline_name() && !names.contains(&r.contender.as_str()) {
+            let shown = matches!(y, YAxis::Gflops(_)) || r.contender != baseline_name();
+            if shown && !names.contains(&r.contender.as_str()) {
                 names.push(&r.contender);
             }
         }
@@ -561,7 +638,7 @@ fn plot(
             let mut pts: Vec<(f64, f64)> = sel
                 .iter()
                 .filter(|r| r.contender == *name)
-                .map(|r| (size(r), r.baseline_s / r.median_s))
+                .map(|r| (size(r), value(r)))
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             chart
