@@ -442,6 +442,15 @@ pub fn perminov_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeError>
     let obj = doc
         .as_object()
         .ok_or_else(|| import_err(path, "expected a JSON object with fields n, m, u, v, w"))?;
+    if obj.get("format").and_then(|f| f.as_str()) == Some(super::FORMAT) {
+        return Err(import_err(
+            path,
+            format!(
+                "this is already a {} file: load it directly (e.g. strass verify)",
+                super::FORMAT
+            ),
+        ));
+    }
     if obj.get("z2").and_then(|z| z.as_bool()) == Some(true) {
         return Err(import_err(
             path,
@@ -1425,6 +1434,10 @@ mod tests {
             (ok.replacen("[0,0,1,1]", "7", 1), "not an array"),
             (ok.replacen("\"w\"", "\"x\"", 1), "field `w`: missing"),
             (ok.replacen("\"z2\": false", "\"z2\": true", 1), "modulo 2"),
+            (
+                ok.replacen("\"z2\": false", "\"format\": \"strass-scheme/1\"", 1),
+                "already a strass-scheme/1 file",
+            ),
             (
                 ok.replacen("\"z2\": false", "\"u_fresh\": []", 1),
                 "addition-reduced",
