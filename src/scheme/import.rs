@@ -24,17 +24,18 @@
 //!   Coefficients are JSON integers or strings such as `"-1/2"` (rescaled per product as above).
 //!   A file marked `"z2": true` (valid only modulo 2) and the addition-reduced files
 //!   (`*_reduced.json`, with `u_fresh`, ... and sparse rows over fresh variables) are refused;
-//!   the other fields
-//!   (`"multiplications"`, `"elements"`, `"complexity"`, ...) are ignored.
-//! * **flips** `.exp` files (Kauers and Moosbrugger's flip-graph schemes,
+//!   the other fields (`"multiplications"`, `"elements"`, `"complexity"`, ...) are ignored.
+//! * **flips** `.exp` files (Kauers and Moosbauer's flip-graph schemes,
 //!   github.com/jakobmoosbauer/flips, `solutions/`, also copied into Perminov's catalogue): one
 //!   product per line, `(lin. form in a)*(lin. form in b)*(lin. form in c)`, e.g.
-//!   `(a11+a12)*(-b21+2*b22)*c12`, where a bare factor is a single (signed, scaled) variable and
-//!   spaces are allowed. Variable `aij` is `A[i][j]`, `bjk` is `B[j][k]` and `cki` is `C[i][k]`:
-//!   the c-index is transposed (the files write the tensor as `sum a_ij b_jk c_ki`). Indices are
-//!   two single digits, 1-based; the dimensions are the largest indices that occur. Coefficients
-//!   are integers or fractions `p/q` written as `c*x`. Files named `...-mod2.exp` hold schemes
-//!   valid only modulo 2; they import but fail exact verification.
+//!   `(a11+a12)*(-b21+2*b22)*c12`, where a bare factor is a single (signed, scaled) variable,
+//!   spaces are allowed and a whole product may be negated or scaled (`-(a25*(b11-b12)*c12)`).
+//!   Variable `aij` is `A[i][j]`, `bjk` is `B[j][k]` and `cki` is `C[i][k]`: the c-index is
+//!   transposed (the files write the tensor as `sum a_ij b_jk c_ki`). Indices are two single
+//!   digits, 1-based; the dimensions are the largest indices that occur. Coefficients are
+//!   integers or fractions `p/q` written as `c*x` (rescaled per product as above). Files named
+//!   `...-mod2.exp` hold schemes valid modulo 2; they parse, and the exact check refuses those
+//!   that are not also exact over the integers (all but the classical `333-27-mod2.exp`).
 //!
 //! Imported schemes are not verified here: callers (e.g. `strass import`) verify them exactly.
 
@@ -927,8 +928,10 @@ pub fn flips_exp_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeError
         "note": "c-index transposed (the file's cki is C[i][k])",
     });
     if name.contains("mod2") {
-        provenance["warning"] =
-            json!("the file name says mod2: such schemes are valid only modulo 2");
+        provenance["warning"] = json!(
+            "the file name says mod2, which flips uses for schemes valid modulo 2: they fail \
+             exact verification unless they are also exact over the integers"
+        );
     }
     finish(path, file_stem(path), (m, k, n), blocks, provenance)
 }
