@@ -258,3 +258,116 @@ fn import_refuses_what_it_cannot_convert_exactly() {
     );
     assert!(!out.exists());
 }
+
+/// Strassen's scheme as a FastMatrixMultiplication JSON file (w indexed by C^T), by hand.
+const STRASSEN_PERMINOV: &str = r#"{"n": [2, 2, 2], "m": 7, "z2": false,
+    "u": [[1,0,0,1],[0,0,1,1],[1,0,0,0],[0,0,0,1],[1,1,0,0],[-1,0,1,0],[0,1,0,-1]],
+    "v": [[1,0,0,1],[1,0,0,0],[0,1,0,-1],[-1,0,1,0],[0,0,0,1],[1,1,0,0],[0,0,1,1]],
+    "w": [[1,0,0,1],[0,1,0,-1],[0,0,1,1],[1,1,0,0],[-1,0,1,0],[0,0,0,1],[1,0,0,0]]}"#;
+
+/// Strassen's scheme as a flips `.exp` file (cki is C[i][k]), by hand.
+const STRASSEN_EXP: &str = "(a11+a22)*(b11+b22)*(c11+c22)\n(a21+a22)*b11*(c12-c22)\n\
+    a11*(b12-b22)*(c21+c22)\na22*(-b11+b21)*(c11+c12)\n(a11+a12)*b22*(-c11+c21)\n\
+    (-a11+a21)*(b11+b12)*c22\n(a12-a22)*(b21+b22)*c11\n";
+
+#[test]
+fn import_reads_perminov_json_and_flips_exp() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let outs = out.to_str().unwrap();
+    // By extension, by content (no extension) and with --format.
+    let json = dir.path().join("2x2x2_m7_ZT.json");
+    std::fs::write(&json, STRASSEN_PERMINOV).unwrap();
+    let json_noext = dir.path().join("strassen-json");
+    std::fs::write(&json_noext, STRASSEN_PERMINOV).unwrap();
+    let exp = dir.path().join("222-7-mod0.exp");
+    std::fs::write(&exp, STRASSEN_EXP).unwrap();
+    let exp_noext = dir.path().join("strassen-exp");
+    std::fs::write(&exp_noext, STRASSEN_EXP).unwrap();
+    let txt = dir.path().join("strassen.txt");
+    std::fs::write(&txt, STRASSEN_EXP).unwrap();
+    for (file, format) in [
+        (&json, None),
+        (&json_noext, None),
+        (&exp, None),
+        (&exp_noext, None),
+        (&txt, Some("flips")),
+        (&json_noext, Some("perminov")),
+    ] {
+        let _ = std::fs::remove_file(&out);
+        let mut args = vec!["import", file.to_str().unwrap(), "--out", outs];
+        if let Some(f) = format {
+            args.extend(["--format", f]);
+        }
+        let o = strass(&args);
+        let (stdout, stderr) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{file:?}: {stdout}\n{stderr}");
+        assert!(
+            stdout.contains("<2,2,2;7>, 36 nonzeros, exact (all 64 Brent equations hold)"),
+            "{stdout}"
+        );
+        let s = strass::Scheme::load_verified(&out).unwrap();
+        assert!(strass::scheme::match_strassen(&s).is_some());
+    }
+    // The wrong format is refused with the parser's reason; nothing is written.
+    let _ = std::fs::remove_file(&out);
+    let o = strass(&[
+        "import",
+        exp.to_str().unwrap(),
+        "--out",
+        outs,
+        "--format",
+        "perminov",
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("not valid JSON"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn import_refuses_wrong_or_malformed_catalogue_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let outs = out.to_str().unwrap();
+    // A wrong coefficient: exit 1, failing equations named, and the mod2 note for such names.
+    let exp = dir.path().join("222-7-mod2.exp");
+    std::fs::write(&exp, STRASSEN_EXP.replacen("(a12-a22)", "(a12+a22)", 1)).unwrap();
+    let o = strass(&["import", exp.to_str().unwrap(), "--out", outs]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("NOT an exact scheme"), "{err}");
+    assert!(err.contains("modulo 2"), "{err}");
+    assert!(!out.exists());
+    let json = dir.path().join("bad.json");
+    std::fs::write(
+        &json,
+        STRASSEN_PERMINOV.replacen("[0,1,0,-1]]", "[0,1,0,1]]", 1),
+    )
+    .unwrap();
+    let o = strass(&["import", json.to_str().unwrap(), "--out", outs]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(!out.exists());
+    // Malformed: exit 2 with the reason.
+    for (name, content, reason) in [
+        (
+            "d.json",
+            STRASSEN_PERMINOV.replacen("[2, 2, 2]", "[2, 2, 3]", 1),
+            "expected 6",
+        ),
+        (
+            "e.exp",
+            "a11*b11*z11\n".to_string(),
+            "unknown variable `z11`",
+        ),
+        ("f.exp", String::new(), "empty file"),
+    ] {
+        let f = dir.path().join(name);
+        std::fs::write(&f, content).unwrap();
+        let o = strass(&["import", f.to_str().unwrap(), "--out", outs]);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(reason), "{name}: {err}");
+        assert!(!out.exists());
+    }
+}

@@ -35,12 +35,19 @@ pub enum SchemeCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// Convert a published scheme (fast-matmul text file, or AlphaTensor .npz with --key) to
-    /// `strass-scheme/1`, verify it exactly, and write it only if it is valid.
+    /// Convert a published scheme (fast-matmul text file, AlphaTensor .npz with --key,
+    /// FastMatrixMultiplication .json, or flips .exp) to `strass-scheme/1`, verify it exactly,
+    /// and write it only if it is valid.
     Import {
-        /// The file to import: fast-matmul text (e.g. `strassen`, `grey323-15-89`) or an
-        /// AlphaTensor `factorizations_r.npz`.
+        /// The file to import: fast-matmul text (e.g. `strassen`, `grey323-15-89`), an
+        /// AlphaTensor `factorizations_r.npz`, a FastMatrixMultiplication JSON scheme (e.g.
+        /// `3x3x3_m23_ZT.json`) or a flips `.exp` file (e.g. `334-29-mod0.exp`).
         file: PathBuf,
+        /// The input format; `auto` goes by the extension (`.npz`, `.json`, `.exp`), then by
+        /// the content (a JSON object, or a line such as `(a11+a12)*b21*c11`), and falls back
+        /// to fast-matmul text.
+        #[arg(long, value_enum, default_value_t = ImportFormat::Auto)]
+        format: ImportFormat,
         /// Where to write the `strass-scheme/1` JSON.
         #[arg(long)]
         out: PathBuf,
@@ -51,6 +58,48 @@ pub enum SchemeCommand {
         #[arg(long)]
         name: Option<String>,
     },
+}
+
+/// Input formats of `strass import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// Detect from the extension, then the content.
+    Auto,
+    /// fast-matmul text (three blocks U, V, W separated by `#` lines).
+    FastMatmul,
+    /// AlphaTensor `factorizations_r.npz` (needs --key).
+    Alphatensor,
+    /// FastMatrixMultiplication (Perminov) JSON: `"n": [m,k,n]`, `"m": rank`, `u`, `v`, `w`.
+    Perminov,
+    /// flips `.exp`: one product `(..a..)*(..b..)*(..c..)` per line, c-index transposed.
+    Flips,
+}
+
+/// The format of `file` when `--format auto`: by extension, then by content.
+fn detect_format(file: &Path) -> crate::Result<ImportFormat> {
+    let ext = file
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("npz") => return Ok(ImportFormat::Alphatensor),
+        Some("json") => return Ok(ImportFormat::Perminov),
+        Some("exp") => return Ok(ImportFormat::Flips),
+        _ => {}
+    }
+    let text = crate::fsio::read_bounded(file, crate::fsio::MAX_SCHEME_FILE).map_err(|e| {
+        crate::scheme::SchemeError::Read {
+            path: file.to_path_buf(),
+            source: e,
+        }
+    })?;
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+    Ok(match first {
+        Some(l) if l.starts_with('{') => ImportFormat::Perminov,
+        Some(l) if l.contains('*') && l.contains('a') && l.contains('b') && l.contains('c') => {
+            ImportFormat::Flips
+        }
+        _ => ImportFormat::FastMatmul,
+    })
 }
 
 /// Runs one of these commands.
@@ -64,10 +113,11 @@ pub fn run(cmd: SchemeCommand) -> crate::Result<ExitCode> {
         } => verify(&files, json, max_size, seed),
         SchemeCommand::Import {
             file,
+            format,
             out,
             key,
             name,
-        } => import_file(&file, &out, key.as_deref(), name.as_deref()),
+        } => import_file(&file, format, &out, key.as_deref(), name.as_deref()),
     }
 }
 
@@ -303,11 +353,16 @@ fn verify(files: &[PathBuf], json: bool, max_size: usize, seed: u64) -> crate::R
 
 fn import_file(
     file: &Path,
+    format: ImportFormat,
     out: &Path,
     key: Option<&str>,
     name: Option<&str>,
 ) -> crate::Result<ExitCode> {
-    let is_npz = file.extension().is_some_and(|e| e == "npz");
+    let format = match format {
+        ImportFormat::Auto => detect_format(file)?,
+        f => f,
+    };
+    let is_npz = format == ImportFormat::Alphatensor;
     let mut s = match (is_npz, key) {
         (true, Some(key)) => import::alphatensor(file, key)?,
         (true, None) => {
@@ -324,7 +379,11 @@ fn import_file(
                 "--key applies only to .npz archives".into(),
             ))
         }
-        (false, None) => import::fast_matmul(file)?,
+        (false, None) => match format {
+            ImportFormat::Perminov => import::perminov(file)?,
+            ImportFormat::Flips => import::flips_exp(file)?,
+            _ => import::fast_matmul(file)?,
+        },
     };
     if let Some(n) = name {
         s.name = n.to_string();
@@ -343,6 +402,9 @@ fn import_file(
         );
         for f in &v.failed {
             eprintln!("    {f}");
+        }
+        if let Some(w) = s.provenance.get("warning").and_then(|w| w.as_str()) {
+            eprintln!("strass: note: {w}");
         }
         eprintln!("strass: nothing written to {}", out.display());
         return Ok(ExitCode::from(1));

@@ -16,6 +16,27 @@
 //!   4,4,4, 5,5,5 and 10,10,10 import and verify; 9,9,9 and 11,11,11 are exact over the
 //!   rationals but not integral and are refused; the 86 others are pickled.
 //!
+//! * **FastMatrixMultiplication** JSON files (Perminov's catalogue,
+//!   github.com/dronperminov/FastMatrixMultiplication, `schemes/`): an object with `"n": [m, k, n]`,
+//!   `"m"`: the rank, and `"u"`, `"v"`, `"w"`: one row per product, of `m*k`, `k*n` and `m*n`
+//!   coefficients. U and V are row-major over A and B; W is row-major over C^T, i.e.
+//!   `w[r][j*m + i]` is the coefficient of product r in `c_ij`, so it is transposed on import.
+//!   Coefficients are JSON integers or strings such as `"-1/2"` (rescaled per product as above).
+//!   A file marked `"z2": true` (valid only modulo 2) and the addition-reduced files
+//!   (`*_reduced.json`, with `u_fresh`, ... and sparse rows over fresh variables) are refused;
+//!   the other fields (`"multiplications"`, `"elements"`, `"complexity"`, ...) are ignored.
+//! * **flips** `.exp` files (Kauers and Moosbauer's flip-graph schemes,
+//!   github.com/jakobmoosbauer/flips, `solutions/`, also copied into Perminov's catalogue): one
+//!   product per line, `(lin. form in a)*(lin. form in b)*(lin. form in c)`, e.g.
+//!   `(a11+a12)*(-b21+2*b22)*c12`, where a bare factor is a single (signed, scaled) variable,
+//!   spaces are allowed and a whole product may be negated or scaled (`-(a25*(b11-b12)*c12)`).
+//!   Variable `aij` is `A[i][j]`, `bjk` is `B[j][k]` and `cki` is `C[i][k]`: the c-index is
+//!   transposed (the files write the tensor as `sum a_ij b_jk c_ki`). Indices are two single
+//!   digits, 1-based; the dimensions are the largest indices that occur. Coefficients are
+//!   integers or fractions `p/q` written as `c*x` (rescaled per product as above). Files named
+//!   `...-mod2.exp` hold schemes valid modulo 2; they parse, and the exact check refuses those
+//!   that are not also exact over the integers (all but the classical `333-27-mod2.exp`).
+//!
 //! Imported schemes are not verified here: callers (e.g. `strass import`) verify them exactly.
 
 use super::{Scheme, SchemeError};
@@ -349,6 +370,578 @@ pub fn fast_matmul(path: impl AsRef<Path>) -> Result<Scheme, SchemeError> {
     fast_matmul_from_str(&text, path)
 }
 
+/// The file's name, for the scheme name and the provenance.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "imported".into())
+}
+
+/// The file's name without its extension, as the default scheme name.
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "imported".into())
+}
+
+/// Reads a text file of at most [`crate::fsio::MAX_SCHEME_FILE`] bytes.
+fn read_text(path: &Path) -> Result<String, SchemeError> {
+    crate::fsio::read_bounded(path, crate::fsio::MAX_SCHEME_FILE).map_err(|e| SchemeError::Read {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+/// Refuses dimensions that are zero or whose tensor exceeds [`super::MAX_TENSOR`], before
+/// anything of that size is allocated.
+fn check_dims(path: &Path, (m, k, n): (usize, usize, usize)) -> Result<(), SchemeError> {
+    let tensor = (m as u64).saturating_mul(k as u64).saturating_mul(n as u64);
+    if m == 0 || k == 0 || n == 0 || tensor > super::MAX_TENSOR {
+        return Err(import_err(
+            path,
+            format!(
+                "dimensions <{m},{k},{n}>: they must be positive with m*k*n at most {}",
+                super::MAX_TENSOR
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// One coefficient of a FastMatrixMultiplication JSON file: an integer, an integral float, or a
+/// string holding an integer or a fraction `p/q`.
+fn json_coeff(x: &serde_json::Value) -> Result<Frac, String> {
+    match x {
+        serde_json::Value::Number(num) => {
+            if let Some(i) = num.as_i64() {
+                parse_token(&i.to_string())
+            } else if let Some(f) = num.as_f64().filter(|f| f.fract() == 0.0) {
+                if f.abs() > super::MAX_COEFF as f64 {
+                    Err(format!("coefficient {f} is absurdly large"))
+                } else {
+                    Ok(Frac {
+                        num: f as i128,
+                        den: 1,
+                    })
+                }
+            } else {
+                Err(format!(
+                    "coefficient {num} is not an integer (write fractions as strings \"p/q\")"
+                ))
+            }
+        }
+        serde_json::Value::String(t) => parse_token(t.trim()),
+        other => Err(format!("coefficient {other} is not a number")),
+    }
+}
+
+/// Parses a FastMatrixMultiplication (Perminov) JSON scheme (see the module docs; W's index is
+/// transposed). `path` names the file in errors and in the provenance.
+pub fn perminov_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeError> {
+    let doc: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| import_err(path, format!("not valid JSON: {e}")))?;
+    let obj = doc
+        .as_object()
+        .ok_or_else(|| import_err(path, "expected a JSON object with fields n, m, u, v, w"))?;
+    if obj.get("format").and_then(|f| f.as_str()) == Some(super::FORMAT) {
+        return Err(import_err(
+            path,
+            format!(
+                "this is already a {} file: load it directly (e.g. strass verify)",
+                super::FORMAT
+            ),
+        ));
+    }
+    if obj.get("z2").and_then(|z| z.as_bool()) == Some(true) {
+        return Err(import_err(
+            path,
+            "the scheme is marked \"z2\": true (valid only modulo 2), not an exact scheme over \
+             the integers",
+        ));
+    }
+    if ["u_fresh", "v_fresh", "w_fresh"]
+        .iter()
+        .any(|f| obj.contains_key(*f))
+    {
+        return Err(import_err(
+            path,
+            "the scheme is stored in addition-reduced form (fields u_fresh, v_fresh, w_fresh \
+             with sparse rows over fresh variables), which is not supported: import the plain \
+             version of the scheme",
+        ));
+    }
+    let dims_err = || {
+        import_err(
+            path,
+            "field `n`: expected the dimensions as an array [m, k, n] of positive integers",
+        )
+    };
+    let dims: Vec<usize> = obj
+        .get("n")
+        .and_then(|d| d.as_array())
+        .ok_or_else(dims_err)?
+        .iter()
+        .map(|x| x.as_u64().and_then(|x| usize::try_from(x).ok()))
+        .collect::<Option<_>>()
+        .ok_or_else(dims_err)?;
+    let [m, k, n] = dims[..] else {
+        return Err(dims_err());
+    };
+    check_dims(path, (m, k, n))?;
+    let rank = obj
+        .get("m")
+        .and_then(|r| r.as_u64())
+        .filter(|&r| r > 0 && r <= super::MAX_DIM)
+        .ok_or_else(|| {
+            import_err(
+                path,
+                format!(
+                    "field `m`: expected the rank, a positive integer at most {}",
+                    super::MAX_DIM
+                ),
+            )
+        })? as usize;
+    // Each factor as given: one row per product.
+    let mut factors: Vec<Vec<Vec<Frac>>> = Vec::with_capacity(3);
+    for (field, len) in [("u", m * k), ("v", k * n), ("w", m * n)] {
+        let rows = obj
+            .get(field)
+            .and_then(|x| x.as_array())
+            .ok_or_else(|| import_err(path, format!("field `{field}`: missing or not an array")))?;
+        if rows.len() != rank {
+            return Err(import_err(
+                path,
+                format!(
+                    "field `{field}`: {} rows, expected one per product (m = {rank})",
+                    rows.len()
+                ),
+            ));
+        }
+        let mut parsed = Vec::with_capacity(rank);
+        for (r, row) in rows.iter().enumerate() {
+            let row = row
+                .as_array()
+                .ok_or_else(|| import_err(path, format!("field `{field}[{r}]`: not an array")))?;
+            if row.len() != len {
+                return Err(import_err(
+                    path,
+                    format!(
+                        "field `{field}[{r}]`: {} coefficients, expected {len} for <{m},{k},{n}>",
+                        row.len()
+                    ),
+                ));
+            }
+            parsed.push(
+                row.iter()
+                    .enumerate()
+                    .map(|(e, x)| {
+                        json_coeff(x)
+                            .map_err(|p| import_err(path, format!("`{field}[{r}][{e}]`: {p}")))
+                    })
+                    .collect::<Result<Vec<Frac>, _>>()?,
+            );
+        }
+        factors.push(parsed);
+    }
+    // Blocks with one row per entry, one column per product; C's entry (i, j) is their w index
+    // j*m + i.
+    let block = |f: usize, entries: Vec<usize>| -> Vec<Vec<Frac>> {
+        entries
+            .into_iter()
+            .map(|e| (0..rank).map(|r| factors[f][r][e]).collect())
+            .collect()
+    };
+    let c_entries = (0..m * n).map(|c| (c % n) * m + c / n).collect();
+    let blocks = [
+        block(0, (0..m * k).collect()),
+        block(1, (0..k * n).collect()),
+        block(2, c_entries),
+    ];
+    let provenance = json!({
+        "source": "import",
+        "format": "fastmatrixmultiplication-json",
+        "file": file_name(path),
+        "note": "third factor transposed (the file's w is indexed by C^T)",
+    });
+    finish(path, file_stem(path), (m, k, n), blocks, provenance)
+}
+
+/// Reads a FastMatrixMultiplication (Perminov) JSON scheme (see [`perminov_from_str`]).
+pub fn perminov(path: impl AsRef<Path>) -> Result<Scheme, SchemeError> {
+    let path = path.as_ref();
+    perminov_from_str(&read_text(path)?, path)
+}
+
+/// A token of a flips `.exp` line.
+#[derive(Debug, Clone, PartialEq)]
+enum ExpToken {
+    Open,
+    Close,
+    Plus,
+    Minus,
+    Times,
+    /// An integer or a fraction `p/q`.
+    Number(Frac),
+    /// A variable: its letter and 0-based (row, column).
+    Var(char, usize, usize),
+}
+
+fn exp_tokens(line: &str) -> Result<Vec<ExpToken>, String> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let start = i;
+        i += 1;
+        match c {
+            ' ' | '\t' | '\r' => {}
+            '(' => out.push(ExpToken::Open),
+            ')' => out.push(ExpToken::Close),
+            '+' => out.push(ExpToken::Plus),
+            '-' => out.push(ExpToken::Minus),
+            '*' => out.push(ExpToken::Times),
+            '0'..='9' => {
+                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '/') {
+                    i += 1;
+                }
+                let tok: String = chars[start..i].iter().collect();
+                out.push(ExpToken::Number(parse_token(&tok)?));
+            }
+            c if c.is_alphabetic() => {
+                while i < chars.len() && chars[i].is_alphanumeric() {
+                    i += 1;
+                }
+                let name: String = chars[start..i].iter().collect();
+                let digits: Vec<u32> = chars[start + 1..i]
+                    .iter()
+                    .map(|d| d.to_digit(10))
+                    .collect::<Option<_>>()
+                    .unwrap_or_default();
+                if !matches!(c, 'a' | 'b' | 'c') || digits.len() != chars[start + 1..i].len() {
+                    return Err(format!(
+                        "unknown variable `{name}` (expected aij, bjk or cki with digits i, j, k)"
+                    ));
+                }
+                match digits[..] {
+                    [r, s] if r >= 1 && s >= 1 => {
+                        out.push(ExpToken::Var(c, r as usize - 1, s as usize - 1))
+                    }
+                    [_, _] => {
+                        return Err(format!(
+                            "variable `{name}`: indices start at 1 (0 is out of range)"
+                        ))
+                    }
+                    _ => {
+                        return Err(format!(
+                            "variable `{name}`: expected two single-digit indices (the format \
+                             cannot write dimensions beyond 9)"
+                        ))
+                    }
+                }
+            }
+            other => return Err(format!("unexpected character `{other}`")),
+        }
+    }
+    Ok(out)
+}
+
+/// One factor of a product: its letter and its terms `(row, column, coefficient)`.
+type ExpFactor = (char, Vec<(usize, usize, Frac)>);
+
+/// The value of a piece of an `.exp` line: a number, a linear form in one letter, or a product
+/// of linear forms (with a scalar).
+#[derive(Debug, Clone)]
+enum ExpValue {
+    Scalar(Frac),
+    Linear(ExpFactor),
+    Product(Frac, Vec<ExpFactor>),
+}
+
+fn frac_mul(x: Frac, y: Frac) -> Result<Frac, String> {
+    x.mul(y.num, y.den)
+        .filter(|f| {
+            let limit = super::MAX_COEFF as u128;
+            f.num.unsigned_abs() <= limit && f.den.unsigned_abs() <= limit
+        })
+        .ok_or_else(|| "coefficient is absurdly large".to_string())
+}
+
+fn scale_terms(f: &mut ExpFactor, c: Frac) -> Result<(), String> {
+    for t in f.1.iter_mut() {
+        t.2 = frac_mul(t.2, c)?;
+    }
+    Ok(())
+}
+
+impl ExpValue {
+    fn scale(self, c: Frac) -> Result<ExpValue, String> {
+        Ok(match self {
+            ExpValue::Scalar(x) => ExpValue::Scalar(frac_mul(x, c)?),
+            ExpValue::Linear(mut f) => {
+                scale_terms(&mut f, c)?;
+                ExpValue::Linear(f)
+            }
+            ExpValue::Product(x, fs) => ExpValue::Product(frac_mul(x, c)?, fs),
+        })
+    }
+
+    fn times(self, other: ExpValue) -> Result<ExpValue, String> {
+        use ExpValue::*;
+        let (scalar, mut factors) = match self {
+            Scalar(x) => return other.scale(x),
+            Linear(f) => (Frac { num: 1, den: 1 }, vec![f]),
+            Product(x, fs) => (x, fs),
+        };
+        let scalar = match other {
+            Scalar(y) => frac_mul(scalar, y)?,
+            Linear(f) => {
+                factors.push(f);
+                scalar
+            }
+            Product(y, fs) => {
+                factors.extend(fs);
+                frac_mul(scalar, y)?
+            }
+        };
+        Ok(Product(scalar, factors))
+    }
+
+    fn plus(self, other: ExpValue) -> Result<ExpValue, String> {
+        match (self, other) {
+            (ExpValue::Linear((x, mut s)), ExpValue::Linear((y, t))) if x == y => {
+                s.extend(t);
+                Ok(ExpValue::Linear((x, s)))
+            }
+            (ExpValue::Linear((x, _)), ExpValue::Linear((y, _))) => Err(format!(
+                "a sum mixes variables of `{x}` and `{y}` (each factor is a linear form in one \
+                 of a, b, c)"
+            )),
+            (ExpValue::Scalar(_), _) | (_, ExpValue::Scalar(_)) => {
+                Err("a constant term in a sum".into())
+            }
+            _ => Err(
+                "a sum of products (each line must be a single product of three \
+                      factors)"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// Recursive-descent parser of one `.exp` line:
+/// `product := unary ('*' unary)*`, `unary := ('+'|'-') unary | number | var | '(' sum ')'`,
+/// `sum := product (('+'|'-') product)*`.
+struct ExpParser {
+    toks: Vec<ExpToken>,
+    pos: usize,
+    depth: usize,
+}
+
+impl ExpParser {
+    fn peek(&self) -> Option<&ExpToken> {
+        self.toks.get(self.pos)
+    }
+
+    fn product(&mut self) -> Result<ExpValue, String> {
+        let mut v = self.unary()?;
+        while self.peek() == Some(&ExpToken::Times) {
+            self.pos += 1;
+            v = v.times(self.unary()?)?;
+        }
+        Ok(v)
+    }
+
+    fn unary(&mut self) -> Result<ExpValue, String> {
+        let minus_one = Frac { num: -1, den: 1 };
+        match self.peek().cloned() {
+            Some(ExpToken::Plus) => {
+                self.pos += 1;
+                self.unary()
+            }
+            Some(ExpToken::Minus) => {
+                self.pos += 1;
+                self.unary()?.scale(minus_one)
+            }
+            Some(ExpToken::Number(f)) => {
+                self.pos += 1;
+                Ok(ExpValue::Scalar(f))
+            }
+            Some(ExpToken::Var(c, r, s)) => {
+                self.pos += 1;
+                Ok(ExpValue::Linear((c, vec![(r, s, Frac { num: 1, den: 1 })])))
+            }
+            Some(ExpToken::Open) => {
+                self.pos += 1;
+                self.depth += 1;
+                if self.depth > 8 {
+                    return Err("parentheses nested too deeply".into());
+                }
+                let v = self.sum()?;
+                if self.peek() != Some(&ExpToken::Close) {
+                    return Err("unbalanced `(`".into());
+                }
+                self.pos += 1;
+                self.depth -= 1;
+                Ok(v)
+            }
+            Some(ExpToken::Close) => Err("unexpected `)`".into()),
+            Some(ExpToken::Times) => Err("unexpected `*`".into()),
+            None => Err("unexpected end of line".into()),
+        }
+    }
+
+    fn sum(&mut self) -> Result<ExpValue, String> {
+        let mut v = self.product()?;
+        loop {
+            let sign = match self.peek() {
+                Some(ExpToken::Plus) => Frac { num: 1, den: 1 },
+                Some(ExpToken::Minus) => Frac { num: -1, den: 1 },
+                _ => return Ok(v),
+            };
+            self.pos += 1;
+            v = v.plus(self.product()?.scale(sign)?)?;
+        }
+    }
+}
+
+/// Parses one `.exp` line into its factors, in the order written (any overall scalar folded
+/// into the first).
+fn exp_line(line: &str) -> Result<Vec<ExpFactor>, String> {
+    let mut p = ExpParser {
+        toks: exp_tokens(line)?,
+        pos: 0,
+        depth: 0,
+    };
+    let v = p.product()?;
+    match p.peek() {
+        None => {}
+        Some(ExpToken::Close) => return Err("unbalanced `)`".into()),
+        Some(_) => {
+            return Err(
+                "a sum of products (each line must be a single product of three \
+                        factors)"
+                    .into(),
+            )
+        }
+    }
+    match v {
+        ExpValue::Product(c, mut fs) => {
+            scale_terms(&mut fs[0], c)?;
+            Ok(fs)
+        }
+        _ => Err("expected a product of three factors, one in each of a, b and c".into()),
+    }
+}
+
+/// Parses a flips `.exp` file (see the module docs; the c-index is transposed). `path` names
+/// the file in errors and in the provenance.
+pub fn flips_exp_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeError> {
+    // Per product: the a-, b- and c-terms, each (row, column, coefficient) as written.
+    let mut products: Vec<[Vec<(usize, usize, Frac)>; 3]> = Vec::new();
+    for (lineno, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = |e: String| import_err(path, format!("line {}: {e}", lineno + 1));
+        if products.len() as u64 >= super::MAX_DIM {
+            return Err(at(format!(
+                "more than {} products (the rank limit)",
+                super::MAX_DIM
+            )));
+        }
+        let factors = exp_line(line).map_err(at)?;
+        let mut slots: [Option<Vec<(usize, usize, Frac)>>; 3] = [None, None, None];
+        for (letter, terms) in factors {
+            let f = match letter {
+                'a' => 0,
+                'b' => 1,
+                _ => 2,
+            };
+            if slots[f].replace(terms).is_some() {
+                return Err(at(format!("two factors in `{letter}`")));
+            }
+        }
+        match slots {
+            [Some(a), Some(b), Some(c)] => products.push([a, b, c]),
+            _ => {
+                return Err(at(
+                    "expected three factors, one in each of a, b and c".into()
+                ))
+            }
+        }
+    }
+    if products.is_empty() {
+        return Err(import_err(path, "no products (empty file)"));
+    }
+    // aij: A[i][j]; bjk: B[j][k]; cki: C[i][k].
+    let (mut m, mut k, mut n) = (0, 0, 0);
+    for [a, b, c] in &products {
+        for &(i, j, _) in a {
+            (m, k) = (m.max(i + 1), k.max(j + 1));
+        }
+        for &(j, l, _) in b {
+            (k, n) = (k.max(j + 1), n.max(l + 1));
+        }
+        for &(l, i, _) in c {
+            (n, m) = (n.max(l + 1), m.max(i + 1));
+        }
+    }
+    check_dims(path, (m, k, n))?;
+    let rank = products.len();
+    let zero = Frac { num: 0, den: 1 };
+    let mut blocks: Blocks = [
+        vec![vec![zero; rank]; m * k],
+        vec![vec![zero; rank]; k * n],
+        vec![vec![zero; rank]; m * n],
+    ];
+    for (r, factors) in products.iter().enumerate() {
+        for (f, terms) in factors.iter().enumerate() {
+            for &(x, y, coeff) in terms {
+                let entry = match f {
+                    0 => x * k + y,
+                    1 => x * n + y,
+                    _ => y * n + x,
+                };
+                let cell = &mut blocks[f][entry][r];
+                let sum = cell
+                    .num
+                    .checked_mul(coeff.den)
+                    .zip(coeff.num.checked_mul(cell.den))
+                    .and_then(|(x, y)| x.checked_add(y))
+                    .zip(cell.den.checked_mul(coeff.den))
+                    .and_then(|(num, den)| Frac::new(num, den));
+                let limit = super::MAX_COEFF as u128;
+                *cell = sum
+                    .filter(|f| f.num.unsigned_abs() <= limit && f.den.unsigned_abs() <= limit)
+                    .ok_or_else(|| {
+                        import_err(path, format!("product {r}: coefficient is absurdly large"))
+                    })?;
+            }
+        }
+    }
+    let name = file_name(path);
+    let mut provenance = json!({
+        "source": "import",
+        "format": "flips-exp",
+        "file": name,
+        "note": "c-index transposed (the file's cki is C[i][k])",
+    });
+    if name.contains("mod2") {
+        provenance["warning"] = json!(
+            "the file name says mod2, which flips uses for schemes valid modulo 2: they fail \
+             exact verification unless they are also exact over the integers"
+        );
+    }
+    finish(path, file_stem(path), (m, k, n), blocks, provenance)
+}
+
+/// Reads a flips `.exp` file (see [`flips_exp_from_str`]).
+pub fn flips_exp(path: impl AsRef<Path>) -> Result<Scheme, SchemeError> {
+    let path = path.as_ref();
+    flips_exp_from_str(&read_text(path)?, path)
+}
+
 /// The keys (`"m,k,n"`) of an AlphaTensor archive, sorted by dimensions.
 #[cfg(feature = "cli")]
 pub fn alphatensor_keys(path: impl AsRef<Path>) -> Result<Vec<String>, SchemeError> {
@@ -651,4 +1244,314 @@ fn npy_shape(header: &str) -> Option<Vec<u64>> {
         .collect::<Option<Vec<u64>>>()?;
     dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d))?;
     Some(dims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Strassen's scheme in the FastMatrixMultiplication layout, written by hand: `w` is indexed
+    /// by C^T, i.e. its columns are c11, c21, c12, c22.
+    const STRASSEN_JSON: &str = r#"{
+        "n": [2, 2, 2], "m": 7, "z2": false,
+        "multiplications": ["ignored"],
+        "u": [[1,0,0,1],[0,0,1,1],[1,0,0,0],[0,0,0,1],[1,1,0,0],[-1,0,1,0],[0,1,0,-1]],
+        "v": [[1,0,0,1],[1,0,0,0],[0,1,0,-1],[-1,0,1,0],[0,0,0,1],[1,1,0,0],[0,0,1,1]],
+        "w": [[1,0,0,1],[0,1,0,-1],[0,0,1,1],[1,1,0,0],[-1,0,1,0],[0,0,0,1],[1,0,0,0]]
+    }"#;
+
+    /// Strassen's scheme as a flips `.exp` file, written by hand: `cki` is C[i][k], so c12 is
+    /// C's entry (2, 1).
+    const STRASSEN_EXP: &str = "(a11+a22)*(b11+b22)*(c11+c22)\n\
+        (a21+a22)*b11*(c12-c22)\n\
+        a11*(b12-b22)*(c21+c22)\n\
+        a22*(-b11+b21)*(c11+c12)\n\
+        (a11+a12)*b22*(-c11+c21)\n\
+        (-a11+a21)*(b11+b12)*c22\n\
+        (a12-a22)*(b21+b22)*c11\n";
+
+    fn p() -> &'static Path {
+        Path::new("t")
+    }
+
+    fn import_error(r: Result<Scheme, SchemeError>) -> String {
+        match r {
+            Err(e @ SchemeError::Import { .. }) => e.to_string(),
+            other => panic!("expected an import error, got {other:?}"),
+        }
+    }
+
+    /// `s` in the FastMatrixMultiplication layout (an independent writer for round trips).
+    fn to_perminov(s: &Scheme) -> String {
+        let (m, n) = (s.m(), s.n());
+        let w: Vec<Vec<i64>> = (0..s.rank())
+            .map(|r| (0..m * n).map(|t| s.w()[(t % m) * n + t / m][r]).collect())
+            .collect();
+        json!({"n": [s.m(), s.k(), s.n()], "m": s.rank(), "z2": false,
+               "u": s.u(), "v": s.v(), "w": w})
+        .to_string()
+    }
+
+    /// `s` as a flips `.exp` file (an independent writer for round trips).
+    fn to_exp(s: &Scheme) -> String {
+        let (k, n) = (s.k(), s.n());
+        let form = |terms: Vec<(i64, String)>| -> String {
+            let body: Vec<String> = terms
+                .into_iter()
+                .filter(|(c, _)| *c != 0)
+                .map(|(c, x)| format!("{c:+}*{x}"))
+                .collect();
+            format!("({})", body.join(""))
+        };
+        (0..s.rank())
+            .map(|r| {
+                let a = form(
+                    (0..s.m() * k)
+                        .map(|e| (s.u()[r][e], format!("a{}{}", e / k + 1, e % k + 1)))
+                        .collect(),
+                );
+                let b = form(
+                    (0..k * n)
+                        .map(|e| (s.v()[r][e], format!("b{}{}", e / n + 1, e % n + 1)))
+                        .collect(),
+                );
+                let c = form(
+                    (0..s.m() * n)
+                        .map(|e| (s.w()[e][r], format!("c{}{}", e % n + 1, e / n + 1)))
+                        .collect(),
+                );
+                format!("{a}*{b}*{c}\n")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn perminov_strassen_imports_and_verifies() {
+        let s = perminov_from_str(STRASSEN_JSON, Path::new("strassen.json")).unwrap();
+        assert_eq!((s.dims(), s.rank(), s.name()), ((2, 2, 2), 7, "strassen"));
+        assert!(s.verify().is_valid());
+        assert!(crate::scheme::match_strassen(&s).is_some());
+        assert_eq!(s.provenance()["format"], "fastmatrixmultiplication-json");
+        // w read as indexed by C (not C^T) swaps c12 and c21: not a valid scheme.
+        let mut w = s.w().to_vec();
+        w.swap(1, 2);
+        let raw = Scheme::new(
+            "raw",
+            (2, 2, 2),
+            s.u().to_vec(),
+            s.v().to_vec(),
+            w,
+            json!({}),
+        )
+        .unwrap();
+        assert!(!raw.verify().is_valid());
+    }
+
+    #[test]
+    fn perminov_wrong_coefficient_fails_verification() {
+        // Product 6's u changed from a12 - a22 to a12 + a22.
+        let bad = STRASSEN_JSON.replacen("[0,1,0,-1]]", "[0,1,0,1]]", 1);
+        assert_ne!(bad, STRASSEN_JSON);
+        let s = perminov_from_str(&bad, p()).unwrap();
+        assert!(!s.verify().is_valid());
+    }
+
+    #[test]
+    fn perminov_rectangular_round_trip_and_fractions() {
+        for dims in [(2, 3, 4), (3, 2, 1), (1, 4, 2)] {
+            let c = Scheme::classical(dims.0, dims.1, dims.2).unwrap();
+            let s = perminov_from_str(&to_perminov(&c), p()).unwrap();
+            assert_eq!(s.dims(), dims);
+            assert_eq!((s.u(), s.v(), s.w()), (c.u(), c.v(), c.w()));
+            assert!(s.verify().is_valid());
+        }
+        // Product 0 written as (u/2)(2v)w with string fractions: rescaled back.
+        let text = STRASSEN_JSON
+            .replacen("[[1,0,0,1],[0,0,1,1]", r#"[["1/2",0,0,"1/2"],[0,0,1,1]"#, 1)
+            .replacen("[[1,0,0,1],[1,0,0,0]", r#"[[2,0,0,"2"],[1,0,0,0]"#, 1);
+        let s = perminov_from_str(&text, p()).unwrap();
+        assert!(s.verify().is_valid());
+        assert_eq!(s.provenance()["rescaled_products"], json!([0]));
+        // Halving u only is refused, and said not to be exact over Q.
+        let text =
+            STRASSEN_JSON.replacen("[[1,0,0,1],[0,0,1,1]", r#"[["1/2",0,0,"1/2"],[0,0,1,1]"#, 1);
+        let msg = import_error(perminov_from_str(&text, p()));
+        assert!(
+            msg.contains("not an exact scheme even over the rationals"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn perminov_malformed_inputs_are_refused() {
+        let ok = STRASSEN_JSON;
+        for (text, want) in [
+            (String::new(), "not valid JSON"),
+            ("{\"n\": [2,2".to_string(), "not valid JSON"),
+            ("[1, 2]".to_string(), "JSON object"),
+            (
+                ok.replacen("\"n\": [2, 2, 2]", "\"n\": [2, 2]", 1),
+                "field `n`",
+            ),
+            (
+                ok.replacen("\"n\": [2, 2, 2]", "\"n\": [2, -2, 2]", 1),
+                "field `n`",
+            ),
+            (
+                ok.replacen("\"n\": [2, 2, 2]", "\"n\": [2, 0, 2]", 1),
+                "must be positive",
+            ),
+            (
+                ok.replacen("\"n\": [2, 2, 2]", "\"n\": [4000, 4000, 4000]", 1),
+                "at most",
+            ),
+            (
+                ok.replacen("\"n\": [2, 2, 2]", "\"n\": [99999999999999999999, 1, 1]", 1),
+                "field `n`",
+            ),
+            (
+                ok.replacen("\"m\": 7", "\"m\": 6", 1),
+                "expected one per product",
+            ),
+            (ok.replacen("\"m\": 7", "\"m\": 0", 1), "field `m`"),
+            (ok.replacen("\"m\": 7", "\"m\": 1000000", 1), "field `m`"),
+            (
+                ok.replacen("\"n\": [2, 2, 2]", "\"n\": [2, 2, 3]", 1),
+                "coefficients, expected 6",
+            ),
+            (
+                ok.replacen("[0,0,1,1]", "[0,0,1]", 1),
+                "field `u[1]`: 3 coefficients",
+            ),
+            (ok.replacen("[0,0,1,1]", "[0,0,1,\"x\"]", 1), "symbolic"),
+            (ok.replacen("[0,0,1,1]", "[0,0,1,0.5]", 1), "not an integer"),
+            (ok.replacen("[0,0,1,1]", "[0,0,1,null]", 1), "not a number"),
+            (
+                ok.replacen("[0,0,1,1]", "[0,0,1,\"1/0\"]", 1),
+                "malformed fraction",
+            ),
+            (
+                ok.replacen("[0,0,1,1]", "[0,0,1,99999999999]", 1),
+                "absurdly large",
+            ),
+            (ok.replacen("[0,0,1,1]", "7", 1), "not an array"),
+            (ok.replacen("\"w\"", "\"x\"", 1), "field `w`: missing"),
+            (ok.replacen("\"z2\": false", "\"z2\": true", 1), "modulo 2"),
+            (
+                ok.replacen("\"z2\": false", "\"format\": \"strass-scheme/1\"", 1),
+                "already a strass-scheme/1 file",
+            ),
+            (
+                ok.replacen("\"z2\": false", "\"u_fresh\": []", 1),
+                "addition-reduced",
+            ),
+        ] {
+            let msg = import_error(perminov_from_str(&text, p()));
+            assert!(msg.contains(want), "{text:?}: {msg}");
+        }
+    }
+
+    #[test]
+    fn flips_strassen_imports_and_verifies() {
+        let s = flips_exp_from_str(STRASSEN_EXP, Path::new("222-7.exp")).unwrap();
+        assert_eq!((s.dims(), s.rank(), s.name()), ((2, 2, 2), 7, "222-7"));
+        assert!(s.verify().is_valid());
+        let m = crate::scheme::match_strassen(&s).unwrap();
+        assert_eq!(m.perm, (0..7).collect::<Vec<_>>());
+        // Reading cij as C[i][j] (no transpose) is wrong: c12 and c21 swap.
+        let swapped: String = STRASSEN_EXP
+            .replace("c12", "cXX")
+            .replace("c21", "c12")
+            .replace("cXX", "c21");
+        let s = flips_exp_from_str(&swapped, p()).unwrap();
+        assert!(!s.verify().is_valid());
+        // Spaces, explicit coefficients, a negated product and fractions are read.
+        let text = STRASSEN_EXP
+            .replacen(
+                "(a11+a22)*(b11+b22)*(c11+c22)",
+                "(1/2*a11 + 1/2*a22) * (2*b11 + 2*b22) * (c11 + c22)",
+                1,
+            )
+            .replacen("a22*(-b11+b21)*(c11+c12)", "-(a22*(b11-b21)*(c11+c12))", 1)
+            .replacen(
+                "(a12-a22)*(b21+b22)*c11",
+                "2*(a12-a22)*(b21+b22)*(1/2*c11)",
+                1,
+            );
+        let s = flips_exp_from_str(&text, p()).unwrap();
+        assert!(s.verify().is_valid());
+        assert_eq!(s.provenance()["rescaled_products"], json!([0, 6]));
+        assert!(crate::scheme::match_strassen(&s).is_some());
+    }
+
+    #[test]
+    fn flips_wrong_coefficient_fails_verification() {
+        let bad = STRASSEN_EXP.replacen("(a12-a22)", "(a12+a22)", 1);
+        assert_ne!(bad, STRASSEN_EXP);
+        let s = flips_exp_from_str(&bad, p()).unwrap();
+        assert!(!s.verify().is_valid());
+        // A file named mod2 carries a warning in its provenance.
+        let s = flips_exp_from_str(&bad, Path::new("222-7-mod2.exp")).unwrap();
+        assert!(s.provenance()["warning"]
+            .as_str()
+            .unwrap()
+            .contains("modulo 2"));
+    }
+
+    #[test]
+    fn flips_rectangular_round_trip() {
+        for dims in [(2, 3, 4), (3, 2, 1), (1, 4, 2), (4, 1, 3)] {
+            let c = Scheme::classical(dims.0, dims.1, dims.2).unwrap();
+            let s = flips_exp_from_str(&to_exp(&c), p()).unwrap();
+            assert_eq!(s.dims(), dims);
+            assert_eq!((s.u(), s.v(), s.w()), (c.u(), c.v(), c.w()));
+            assert!(s.verify().is_valid());
+        }
+        // Strassen squared: <4,4,4;49> with coefficients up to 1 in magnitude.
+        let s49 = crate::scheme::kron(&Scheme::strassen(), &Scheme::strassen()).unwrap();
+        let s = flips_exp_from_str(&to_exp(&s49), p()).unwrap();
+        assert_eq!((s.dims(), s.rank()), ((4, 4, 4), 49));
+        assert!(s.verify().is_valid());
+        let s = perminov_from_str(&to_perminov(&s49), p()).unwrap();
+        assert!(s.verify().is_valid());
+    }
+
+    #[test]
+    fn flips_malformed_inputs_are_refused() {
+        for (text, want) in [
+            ("", "empty file"),
+            ("\n  \n", "empty file"),
+            ("a11*b11*d11\n", "unknown variable `d11`"),
+            ("a11*b11*cc11\n", "unknown variable `cc11`"),
+            ("a11*b11*c1\n", "two single-digit indices"),
+            ("a111*b11*c11\n", "two single-digit indices"),
+            ("a01*b11*c11\n", "indices start at 1"),
+            ("a11*b11\n", "three factors"),
+            ("a11*b11*c11*a11\n", "two factors in `a`"),
+            ("a11\n", "product of three factors"),
+            ("(a11+b11)*b11*c11\n", "mixes variables"),
+            ("(a11*b11*c11\n", "unbalanced `(`"),
+            ("a11*b11*c11)\n", "unbalanced `)`"),
+            ("a11*b11*c11+a12*b21*c11\n", "sum of products"),
+            ("(a11+1)*b11*c11\n", "constant term"),
+            ("a11*b11*c11 % x\n", "unexpected character"),
+            ("a11**b11*c11\n", "unexpected `*`"),
+            ("()*b11*c11\n", "unexpected `)`"),
+            ("a11*b11*\n", "unexpected end of line"),
+            ("1/0*a11*b11*c11\n", "malformed fraction"),
+            ("99999999999*a11*b11*c11\n", "absurdly large"),
+            ("1048576*1048576*a11*b11*c11\n", "absurdly large"),
+            ("((((((((((a11))))))))))*b11*c11\n", "nested too deeply"),
+        ] {
+            let msg = import_error(flips_exp_from_str(text, p()));
+            assert!(msg.contains(want), "{text:?}: {msg}");
+        }
+        // The line is named.
+        let msg = import_error(flips_exp_from_str("a11*b11*c11\nx\n", p()));
+        assert!(msg.contains("line 2"), "{msg}");
+        // Too many products for the rank limit.
+        let many = "a11*b11*c11\n".repeat(super::super::MAX_DIM as usize + 1);
+        let msg = import_error(flips_exp_from_str(&many, p()));
+        assert!(msg.contains("rank limit"), "{msg}");
+    }
 }
