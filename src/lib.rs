@@ -51,4 +51,4 @@ pub use error::{Error, Result};
 #[cfg(feature = "openblas")]
 pub use kernel::blas;
 pub use kernel::{Element, Engine, Leaf, MatMut, MatRef, Policy, Variant};
-pub use scheme::Scheme;
+pub use scheme::{RationalScheme, Scheme};

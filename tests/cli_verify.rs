@@ -371,3 +371,71 @@ fn import_refuses_wrong_or_malformed_catalogue_files() {
         assert!(!out.exists());
     }
 }
+
+/// Strassen's scheme with product 3 rescaled to `(2 u_3, v_3 / 2, w_3 * c)`, as a
+/// `strass-scheme/2` file.
+fn rescaled_strassen(c: (i64, i64)) -> String {
+    use strass::scheme::{Rational, RationalScheme};
+    let s = RationalScheme::from(strass::Scheme::strassen());
+    let mut u = s.u().to_vec();
+    let mut v = s.v().to_vec();
+    let mut w = s.w().to_vec();
+    u[3].iter_mut()
+        .for_each(|x| *x *= Rational::from_integer(2));
+    v[3].iter_mut()
+        .for_each(|x| *x /= Rational::from_integer(2));
+    w.iter_mut()
+        .for_each(|row| row[3] *= Rational::new(c.0, c.1));
+    let q = RationalScheme::new("strassen-q", (2, 2, 2), u, v, w, serde_json::json!({})).unwrap();
+    q.to_json_string()
+}
+
+#[test]
+fn rational_files_are_verified_over_q() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = rescaled_strassen((1, 1));
+    assert!(
+        good.contains("strass-scheme/2") && good.contains("\"1/2\""),
+        "{good}"
+    );
+    let f = write(dir.path(), "q.json", &good);
+    let o = strass(&["verify", &f]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(out.contains("rational coefficients"), "{out}");
+    assert!(
+        out.contains("valid over Q (all 64 Brent equations hold"),
+        "{out}"
+    );
+    assert!(
+        out.contains("integral:   yes, after rescaling products [3]"),
+        "{out}"
+    );
+
+    // w_3 scaled by 1/3 instead of 1: wrong, and named exactly.
+    let bad = write(dir.path(), "bad.json", &rescaled_strassen((1, 3)));
+    let o = strass(&["verify", &bad]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(out.contains("INVALID over Q"), "{out}");
+    assert!(out.contains("/3, expected"), "{out}");
+
+    // Machine-readable.
+    let o = strass(&["verify", "--json", &f, &bad]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["status"], "valid");
+    assert_eq!(v[0]["rational"]["over_q"], true);
+    assert_eq!(v[1]["status"], "invalid");
+
+    // A malformed fraction is a one-line reason and exit status 2.
+    let junk = write(
+        dir.path(),
+        "junk.json",
+        &good.replacen("\"1/2\"", "\"2/4\"", 1),
+    );
+    let o = strass(&["verify", &junk]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(err.contains("not in lowest terms"), "{err}");
+}

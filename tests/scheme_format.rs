@@ -87,7 +87,7 @@ fn missing_format() {
 #[test]
 fn unknown_format() {
     for f in [
-        serde_json::json!("strass-scheme/2"),
+        serde_json::json!("strass-scheme/3"),
         serde_json::json!("fast-matmul"),
         serde_json::json!(1),
         serde_json::json!(null),
@@ -367,7 +367,7 @@ fn the_order_of_the_fields_changes_neither_the_scheme_nor_the_error() {
         (
             |v| {
                 v["u"][0][0] = serde_json::json!(1.5);
-                v["format"] = serde_json::json!("strass-scheme/2");
+                v["format"] = serde_json::json!("strass-scheme/3");
             },
             FieldProblem::UnknownFormat,
             "format",

@@ -3,10 +3,15 @@
 //! Exit status of `verify`: 0 when every file is a well-formed, exactly valid scheme; 1 when
 //! some file is a well-formed scheme that fails the Brent equations; 2 when some file cannot be
 //! read or parsed (each such file gets a one-line reason on standard error).
+//!
+//! `verify` reads `strass-scheme/1` and `/2` files. A scheme with fractional coefficients is
+//! verified exactly over Q (rational arithmetic) and reported with whether per-product rescaling
+//! gives an integral form; only integral schemes are compiled into the kernel, so the numeric
+//! expansion and structure checks are done for integral schemes only.
 
 use crate::scheme::{
     equivalent, expansion_errors, import, match_strassen, match_strassen_basis, shipped_names,
-    BasisMatch, ExpansionError, StrassenMatch, Verdict,
+    BasisMatch, ExpansionError, RationalScheme, RationalVerdict, StrassenMatch, Verdict,
 };
 use crate::Scheme;
 use clap::Subcommand;
@@ -21,7 +26,8 @@ pub enum SchemeCommand {
     /// structural match with Strassen, and the numeric expansion error per recursion level.
     /// Exit status: 0 all valid, 1 some scheme invalid, 2 some file malformed or unreadable.
     Verify {
-        /// `strass-scheme/1` JSON files, e.g. `kernels/*.json`.
+        /// `strass-scheme/1` or `/2` JSON files, e.g. `kernels/*.json` (fractions are checked
+        /// exactly over Q).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Machine-readable output: one JSON array with an object per file.
@@ -132,6 +138,91 @@ struct FileReport {
     error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scheme: Option<SchemeReport>,
+    /// A scheme with fractional coefficients (then `scheme` is absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rational: Option<RationalReport>,
+}
+
+/// What `strass verify` found about a scheme with fractional coefficients.
+#[derive(Debug, Serialize)]
+struct RationalReport {
+    name: String,
+    m: usize,
+    k: usize,
+    n: usize,
+    rank: usize,
+    nonzeros: usize,
+    /// Always `true`: the Brent equations were evaluated exactly over Q.
+    over_q: bool,
+    verdict: RationalVerdict,
+    /// The products rescaled to reach an integral form, if one exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    integral_rescaled: Option<Vec<usize>>,
+    /// Why there is no integral form by per-product rescaling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    integral_note: Option<String>,
+}
+
+fn report_rational(s: &RationalScheme) -> RationalReport {
+    let (integral_rescaled, integral_note) = match s.to_integral() {
+        Ok(i) => (
+            Some(
+                i.provenance
+                    .get("rescaled_products")
+                    .and_then(|x| serde_json::from_value(x.clone()).ok())
+                    .unwrap_or_default(),
+            ),
+            None,
+        ),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    RationalReport {
+        name: s.name().to_string(),
+        m: s.m(),
+        k: s.k(),
+        n: s.n(),
+        rank: s.rank(),
+        nonzeros: s.nonzeros(),
+        over_q: true,
+        verdict: s.verify(),
+        integral_rescaled,
+        integral_note,
+    }
+}
+
+fn print_rational(file: &str, s: &RationalReport) {
+    println!(
+        "{file}: {} <{},{},{};{}>, {} nonzeros, rational coefficients",
+        s.name, s.m, s.k, s.n, s.rank, s.nonzeros
+    );
+    let v = &s.verdict;
+    if v.is_valid() {
+        println!(
+            "  exact:      valid over Q (all {} Brent equations hold in exact rational arithmetic)",
+            v.total
+        );
+    } else {
+        println!(
+            "  exact:      INVALID over Q: {} of {} Brent equations fail; first {}:",
+            v.failed_count,
+            v.total,
+            v.failed.len()
+        );
+        for f in &v.failed {
+            println!("    {f}");
+        }
+    }
+    match (&s.integral_rescaled, &s.integral_note) {
+        (Some(r), _) => println!(
+            "  integral:   yes, after rescaling products {r:?} (a u_r, b v_r, w_r / (a b)); \
+             RationalScheme::to_integral gives the integer scheme the kernel can compile"
+        ),
+        (None, Some(note)) => println!("  integral:   no ({note})"),
+        (None, None) => {}
+    }
+    println!(
+        "  kernel:     rational schemes are verified, not compiled (no structure or expansion check)"
+    );
 }
 
 #[derive(Debug, Serialize)]
@@ -297,7 +388,15 @@ fn verify(files: &[PathBuf], json: bool, max_size: usize, seed: u64) -> crate::R
     let (mut invalid, mut malformed) = (0, 0);
     for (i, f) in files.iter().enumerate() {
         let file = f.display().to_string();
-        let r = match Scheme::load(f) {
+        let loaded = RationalScheme::load(f).and_then(|r| {
+            if r.is_integral() {
+                // No product needs rescaling: exactly the scheme `Scheme::load` reads.
+                r.to_integral().map(Ok)
+            } else {
+                Ok(Err(r))
+            }
+        });
+        let r = match loaded {
             Err(e) => {
                 malformed += 1;
                 let msg = e.to_string().replace('\n', " ");
@@ -309,9 +408,22 @@ fn verify(files: &[PathBuf], json: bool, max_size: usize, seed: u64) -> crate::R
                     status: "malformed",
                     error: Some(msg),
                     scheme: None,
+                    rational: None,
                 }
             }
-            Ok(s) => {
+            Ok(Err(q)) => {
+                let rep = report_rational(&q);
+                let valid = rep.verdict.is_valid();
+                invalid += usize::from(!valid);
+                FileReport {
+                    file,
+                    status: if valid { "valid" } else { "invalid" },
+                    error: None,
+                    scheme: None,
+                    rational: Some(rep),
+                }
+            }
+            Ok(Ok(s)) => {
                 let rep = report_scheme(&s, max_size, seed);
                 let valid = rep.verdict.is_valid();
                 invalid += usize::from(!valid);
@@ -320,14 +432,18 @@ fn verify(files: &[PathBuf], json: bool, max_size: usize, seed: u64) -> crate::R
                     status: if valid { "valid" } else { "invalid" },
                     error: None,
                     scheme: Some(rep),
+                    rational: None,
                 }
             }
         };
         if !json {
-            if i > 0 && r.scheme.is_some() {
+            if i > 0 && (r.scheme.is_some() || r.rational.is_some()) {
                 println!();
             }
-            print_human(&r, seed);
+            match &r.rational {
+                Some(q) => print_rational(&r.file, q),
+                None => print_human(&r, seed),
+            }
         }
         reports.push(r);
     }

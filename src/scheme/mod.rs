@@ -1,4 +1,7 @@
-//! Bilinear matrix-multiplication schemes: the `strass-scheme/1` format and exact verification.
+//! Bilinear matrix-multiplication schemes: the `strass-scheme/1` and `/2` formats and exact
+//! verification. [`Scheme`] has integer coefficients (what the kernel compiles);
+//! [`RationalScheme`] has exact rational ones (verified over Q, converted to a [`Scheme`] by
+//! per-product rescaling when possible).
 //!
 //! A scheme `<m,k,n;rank>` computes C (m x n) = A (m x k) B (k x n) with `rank` products
 //! `M_r = (sum_j u[r][j] a_j) * (sum_j v[r][j] b_j)` and `c_i = sum_r w[i][r] M_r`, where A, B and
@@ -13,6 +16,7 @@ pub mod import;
 mod io;
 pub mod kron;
 pub mod orient;
+pub mod rational;
 mod shipped;
 pub mod verify;
 
@@ -23,9 +27,12 @@ pub use equiv::{
     canonical_form, equivalent, match_strassen, match_strassen_basis, BasisMatch, StrassenMatch,
 };
 pub use expand::{expansion_errors, ExpansionError};
-pub use format::{FieldProblem, FORMAT, MAX_COEFF, MAX_DIM, MAX_TENSOR, MAX_VERIFY_TERMS};
+pub use format::{
+    FieldProblem, FORMAT, FORMAT_V2, MAX_COEFF, MAX_DIM, MAX_TENSOR, MAX_VERIFY_TERMS,
+};
 pub use kron::kron;
 pub use orient::orientations;
+pub use rational::{Rational, RationalFailure, RationalScheme, RationalVerdict};
 pub use shipped::shipped_names;
 pub use verify::{FailedEquation, Verdict};
 
@@ -221,6 +228,37 @@ pub enum SchemeError {
         total: usize,
         /// The first few failing equations.
         first: Vec<FailedEquation>,
+    },
+    /// A [`RationalScheme`] is well-formed but does not compute the matrix product (exact check
+    /// over Q).
+    #[error(
+        "{name}: not a valid <{m},{k},{n}> scheme over Q: {failed} of {total} Brent equations fail; first: {}",
+        first.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+    )]
+    InvalidRational {
+        /// Scheme name.
+        name: String,
+        /// Dimensions.
+        m: usize,
+        /// Dimensions.
+        k: usize,
+        /// Dimensions.
+        n: usize,
+        /// Number of failing equations.
+        failed: usize,
+        /// Number of equations.
+        total: usize,
+        /// The first few failing equations.
+        first: Vec<RationalFailure>,
+    },
+    /// A [`RationalScheme`] has no integral form by rescaling its products
+    /// ([`RationalScheme::to_integral`]).
+    #[error("{name}: no integral form: {problem}")]
+    NotIntegral {
+        /// Scheme name.
+        name: String,
+        /// Which product, and why.
+        problem: String,
     },
     /// An operation on schemes was called with arguments that do not fit (e.g. a permutation of
     /// the wrong length).
