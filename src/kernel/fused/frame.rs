@@ -143,14 +143,27 @@ pub(super) fn split<T>(
     let tiles = n.div_ceil(nr).max(1);
     let chunk = tiles.div_ceil(want.min(tiles)) * nr;
     let parts = n.div_ceil(chunk).max(1);
-    let round = |x: usize, r: usize| x.div_ceil(r).max(1) * r;
     Split {
         parts,
         chunk,
-        mc: round(blk.mc, mr).min(round(m, mr)),
-        kc: blk.kc.max(1).min(k.max(1)),
-        nc: round(blk.nc, nr).min(chunk),
+        mc: balanced(m, blk.mc, mr),
+        kc: if k <= blk.kc || blk.kc < 4 {
+            balanced(k, blk.kc, 1)
+        } else {
+            balanced(k, blk.kc / 4 * 4, 4)
+        },
+        nc: balanced(chunk, blk.nc, nr),
     }
+}
+
+/// The block size for `total` (at least 1) in blocks of at most `cap` rounded up to a multiple
+/// of `align`: as many blocks as that needs, of one size (a multiple of `align`) but the last, so
+/// that no block is a small remainder (1000 in blocks of at most 448 is 336 + 336 + 328, not
+/// 448 + 448 + 104; 4096 rows in panels of at most 4092 rows of 6 is 2052 + 2044, not 4092 + 4).
+fn balanced(total: usize, cap: usize, align: usize) -> usize {
+    let round = |x: usize| x.div_ceil(align).max(1) * align;
+    let (total, cap) = (total.max(1), round(cap));
+    round(total.div_ceil(total.div_ceil(cap)))
 }
 
 /// Elements of the two buffers for a split: (packed A panel, per-thread B blocks + tiles).
@@ -353,6 +366,40 @@ unsafe fn macro_kernel<T: Element>(
                         add_partial(tile, nr, rows, cols, x, row, col);
                     }
                     write_back(tile, nr, rows, cols, dsts, row, col);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::balanced;
+
+    #[test]
+    fn blocks_are_balanced_multiples_within_the_cap() {
+        assert_eq!(balanced(1000, 448, 4), 336);
+        assert_eq!(balanced(4096, 4092, 6), 2052);
+        assert_eq!(balanced(896, 448, 4), 448);
+        assert_eq!(balanced(100, 448, 4), 100);
+        assert_eq!(balanced(5, 448, 6), 6);
+        assert_eq!(balanced(0, 448, 6), 6);
+        for total in 1..300 {
+            for cap in [1, 3, 7, 16, 45, 96] {
+                for align in [1, 4, 6, 16] {
+                    let b = balanced(total, cap, align);
+                    let capr = cap.div_ceil(align) * align;
+                    let blocks = total.div_ceil(b);
+                    assert!(
+                        b.is_multiple_of(align) && b <= capr,
+                        "{total} {cap} {align}: {b}"
+                    );
+                    // As few blocks as the cap allows, and no last block much smaller than the rest.
+                    assert_eq!(blocks, total.div_ceil(capr), "{total} {cap} {align}: {b}");
+                    assert!(
+                        total - (blocks - 1) * b + blocks * align >= b,
+                        "{total} {cap} {align}: {b}"
+                    );
                 }
             }
         }
