@@ -292,10 +292,11 @@ fn main() {
             |_| machine_openblas(),
             |v| format!("FORCED by OPENBLAS_CORETYPE={v}, not native")
         ),
-        blis.as_ref()
-            .map_or("not loaded (libblis-dev not installed)".into(), |b| b
-                .description
-                .clone())
+        match (&blis, skip.iter().any(|s| s == "blis")) {
+            (Some(b), _) => b.description.clone(),
+            (None, true) => "left out (STRASS_BENCH_SKIP)".into(),
+            (None, false) => "not loaded (libblis-dev not installed)".into(),
+        }
     );
     let machine = Machine::detect();
     let peak_start = fma_peaks();

@@ -439,3 +439,91 @@ fn rational_files_are_verified_over_q() {
     assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
     assert!(err.contains("not in lowest terms"), "{err}");
 }
+
+/// The classical 2x2 product with `a11 b11` split into two products `(a11 / 2) b11`: rank 9,
+/// exact over Q, and no per-product rescaling makes it integral. As PLinOpt `.sms` texts.
+fn split_classical_sms() -> [String; 3] {
+    // Products: (i, k, j) for a_ik b_kj -> c_ij, the first one twice at half weight.
+    let mut prods = vec![(0, 0, 0), (0, 0, 0)];
+    for (i, k, j) in [
+        (0, 1, 0),
+        (0, 0, 1),
+        (0, 1, 1),
+        (1, 0, 0),
+        (1, 1, 0),
+        (1, 0, 1),
+        (1, 1, 1),
+    ] {
+        prods.push((i, k, j));
+    }
+    let (mut l, mut r, mut p) = (
+        "9 4 R\n".to_string(),
+        "9 4 R\n".to_string(),
+        "4 9 R\n".to_string(),
+    );
+    for (x, &(i, k, j)) in prods.iter().enumerate() {
+        let half = if x < 2 { "1/2" } else { "1" };
+        l += &format!("{} {} {half}\n", x + 1, i * 2 + k + 1);
+        r += &format!("{} {} 1\n", x + 1, k * 2 + j + 1);
+        p += &format!("{} {} 1\n", i * 2 + j + 1, x + 1);
+    }
+    [l, r, p]
+}
+
+#[test]
+fn import_plinopt_sms_keeps_rational_schemes_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let [l, r, p] = split_classical_sms();
+    let write = |stem: &str, l: &str, r: &str, p: &str| {
+        for (x, t) in [("L", l), ("R", r), ("P", p)] {
+            std::fs::write(dir.path().join(format!("{stem}_{x}.sms")), t).unwrap();
+        }
+        dir.path().join(format!("{stem}_L.sms"))
+    };
+    let out = dir.path().join("split.json");
+    let lf = write("split", &l, &r, &p);
+    let o = strass(&[
+        "import",
+        lf.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (so, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{so}\n{err}");
+    assert!(
+        so.contains("exact over Q") && so.contains("strass-scheme/2"),
+        "{so}"
+    );
+    let saved = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        saved.contains("strass-scheme/2") && saved.contains("\"1/2\""),
+        "{saved}"
+    );
+    let o = strass(&["verify", out.to_str().unwrap()]);
+    let (so, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{so}\n{err}");
+    // One half changed to a third: not exact, nothing written.
+    let out2 = dir.path().join("wrong.json");
+    let lf = write("wrong", &l.replacen("1/2", "1/3", 1), &r, &p);
+    let o = strass(&[
+        "import",
+        lf.to_str().unwrap(),
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("NOT an exact scheme over Q"), "{err}");
+    assert!(!out2.exists());
+    // A missing sibling file is a read error (exit 2), naming it.
+    std::fs::remove_file(dir.path().join("wrong_P.sms")).unwrap();
+    let o = strass(&[
+        "import",
+        lf.to_str().unwrap(),
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("wrong_P.sms"), "{err}");
+}

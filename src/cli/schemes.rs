@@ -42,14 +42,17 @@ pub enum SchemeCommand {
         seed: u64,
     },
     /// Convert a published scheme (fast-matmul text file, AlphaTensor .npz with --key,
-    /// FastMatrixMultiplication .json, or flips .exp) to `strass-scheme/1`, verify it exactly,
-    /// and write it only if it is valid.
+    /// FastMatrixMultiplication .json, flips .exp, or PLinOpt _L.sms) to `strass-scheme/1`
+    /// (`/2` for a PLinOpt scheme that stays rational), verify it exactly, and write it only if
+    /// it is valid.
     Import {
         /// The file to import: fast-matmul text (e.g. `strassen`, `grey323-15-89`), an
         /// AlphaTensor `factorizations_r.npz`, a FastMatrixMultiplication JSON scheme (e.g.
-        /// `3x3x3_m23_ZT.json`) or a flips `.exp` file (e.g. `334-29-mod0.exp`).
+        /// `3x3x3_m23_ZT.json`), a flips `.exp` file (e.g. `334-29-mod0.exp`) or the `_L.sms`
+        /// file of a PLinOpt scheme (e.g. `4x4x4_48_rational_L.sms`, with its `_R` and `_P`
+        /// files beside it).
         file: PathBuf,
-        /// The input format; `auto` goes by the extension (`.npz`, `.json`, `.exp`), then by
+        /// The input format; `auto` goes by the extension (`.npz`, `.json`, `.exp`, `.sms`), then by
         /// the content (a JSON object, or a line such as `(a11+a12)*b21*c11`), and falls back
         /// to fast-matmul text.
         #[arg(long, value_enum, default_value_t = ImportFormat::Auto)]
@@ -79,6 +82,10 @@ pub enum ImportFormat {
     Perminov,
     /// flips `.exp`: one product `(..a..)*(..b..)*(..c..)` per line, c-index transposed.
     Flips,
+    /// PLinOpt `.sms`: give `PREFIX_L.sms`; `PREFIX_R.sms` and `PREFIX_P.sms` are read beside it.
+    /// Rational coefficients are kept (written as `strass-scheme/2` unless a per-product
+    /// rescaling makes them integral).
+    Plinopt,
 }
 
 /// The format of `file` when `--format auto`: by extension, then by content.
@@ -90,6 +97,7 @@ fn detect_format(file: &Path) -> crate::Result<ImportFormat> {
         Some("npz") => return Ok(ImportFormat::Alphatensor),
         Some("json") => return Ok(ImportFormat::Perminov),
         Some("exp") => return Ok(ImportFormat::Flips),
+        Some("sms") => return Ok(ImportFormat::Plinopt),
         _ => {}
     }
     let text = crate::fsio::read_bounded(file, crate::fsio::MAX_SCHEME_FILE).map_err(|e| {
@@ -478,6 +486,14 @@ fn import_file(
         ImportFormat::Auto => detect_format(file)?,
         f => f,
     };
+    if format == ImportFormat::Plinopt {
+        if key.is_some() {
+            return Err(crate::Error::Config(
+                "--key applies only to .npz archives".into(),
+            ));
+        }
+        return import_rational(file, out, name);
+    }
     let is_npz = format == ImportFormat::Alphatensor;
     let mut s = match (is_npz, key) {
         (true, Some(key)) => import::alphatensor(file, key)?,
@@ -546,6 +562,52 @@ fn import_file(
         } else {
             String::new()
         },
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `strass import` of a PLinOpt scheme: verified exactly over Q, then written as
+/// `strass-scheme/1` when a per-product rescaling makes it integral (so it can be compiled),
+/// else as `strass-scheme/2` (verifiable, not compiled).
+fn import_rational(file: &Path, out: &Path, name: Option<&str>) -> crate::Result<ExitCode> {
+    let mut s = import::plinopt_sms(file)?;
+    if let Some(n) = name {
+        s.set_name(n);
+    }
+    let (m, k, n) = s.dims();
+    let v = s.verify();
+    if !v.is_valid() {
+        eprintln!(
+            "strass: {}: imported <{m},{k},{n};{}> is NOT an exact scheme over Q: {} of {} Brent equations fail; first:",
+            file.display(),
+            s.rank(),
+            v.failed_count,
+            v.total
+        );
+        for f in &v.failed {
+            eprintln!("    {f}");
+        }
+        eprintln!("strass: nothing written to {}", out.display());
+        return Ok(ExitCode::from(1));
+    }
+    let kind = match s.to_integral() {
+        Ok(int) => {
+            int.save(out)?;
+            "integral after per-product rescaling, strass-scheme/1"
+        }
+        Err(_) => {
+            s.save(out)?;
+            "rational coefficients, strass-scheme/2 (verifiable, not compiled)"
+        }
+    };
+    println!(
+        "{}: {} <{m},{k},{n};{}>, {} nonzeros, exact over Q (all {} Brent equations hold), {kind} -> {}",
+        file.display(),
+        s.name(),
+        s.rank(),
+        s.nonzeros(),
+        v.total,
         out.display()
     );
     Ok(ExitCode::SUCCESS)

@@ -36,6 +36,11 @@
 //!   integers or fractions `p/q` written as `c*x` (rescaled per product as above). Files named
 //!   `...-mod2.exp` hold schemes valid modulo 2; they parse, and the exact check refuses those
 //!   that are not also exact over the integers (all but the classical `333-27-mod2.exp`).
+//! * **PLinOpt** `.sms` triplets (Dumas, Pernet and Sedoglavic's github.com/jgdumas/plinopt,
+//!   `data/`): a scheme is three sparse matrices `PREFIX_L.sms` (products x A's entries),
+//!   `PREFIX_R.sms` (products x B's entries) and `PREFIX_P.sms` (C's entries x products), all
+//!   row-major, with rational values kept exactly ([`plinopt_sms`] returns a
+//!   [`super::RationalScheme`]), e.g. the rank-48 `<4,4,4>` scheme over Q, `4x4x4_48_rational`.
 //!
 //! Imported schemes are not verified here: callers (e.g. `strass import`) verify them exactly.
 
@@ -936,6 +941,155 @@ pub fn flips_exp_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeError
     finish(path, file_stem(path), (m, k, n), blocks, provenance)
 }
 
+/// One matrix of a PLinOpt `.sms` file: `(rows, cols, dense rows)`.
+fn sms_matrix(text: &str, path: &Path) -> Result<(usize, usize, Vec<Vec<Frac>>), SchemeError> {
+    let err = |line: usize, problem: String| import_err(path, format!("line {line}: {problem}"));
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.split('#').next().unwrap_or("").trim()))
+        .filter(|(_, l)| !l.is_empty());
+    let (hl, header) = lines
+        .next()
+        .ok_or_else(|| import_err(path, "empty file: expected a `rows cols type` header"))?;
+    let h: Vec<&str> = header.split_whitespace().collect();
+    let (rows, cols) = match h.as_slice() {
+        [r, c, t] if t.chars().all(|c| c.is_ascii_alphabetic()) => {
+            match (r.parse::<usize>(), c.parse::<usize>()) {
+                (Ok(r), Ok(c)) => (r, c),
+                _ => {
+                    return Err(err(
+                        hl,
+                        format!("header `{header}`: rows and columns must be integers"),
+                    ))
+                }
+            }
+        }
+        _ => {
+            return Err(err(
+                hl,
+                format!("header `{header}` is not `rows cols type`"),
+            ))
+        }
+    };
+    let limit = super::MAX_DIM as usize;
+    if rows == 0 || cols == 0 || rows > limit || cols > limit || rows * cols > 1 << 22 {
+        return Err(err(
+            hl,
+            format!("a {rows} x {cols} matrix is empty or too large"),
+        ));
+    }
+    let zero = Frac { num: 0, den: 1 };
+    let mut dense = vec![vec![zero; cols]; rows];
+    let mut seen = std::collections::HashSet::new();
+    let mut ended = false;
+    for (ln, line) in lines {
+        if ended {
+            return Err(err(ln, "text after the `0 0 0` end marker".into()));
+        }
+        let t: Vec<&str> = line.split_whitespace().collect();
+        let [i, j, v] = t.as_slice() else {
+            return Err(err(ln, format!("`{line}` is not `row col value`")));
+        };
+        let (Ok(i), Ok(j)) = (i.parse::<usize>(), j.parse::<usize>()) else {
+            return Err(err(
+                ln,
+                format!("`{line}`: row and column must be integers"),
+            ));
+        };
+        if i == 0 && j == 0 {
+            ended = true;
+            continue;
+        }
+        if i == 0 || j == 0 || i > rows || j > cols {
+            return Err(err(
+                ln,
+                format!(
+                    "entry ({i}, {j}) is outside the {rows} x {cols} matrix (indices are 1-based)"
+                ),
+            ));
+        }
+        if !seen.insert((i, j)) {
+            return Err(err(ln, format!("entry ({i}, {j}) is given twice")));
+        }
+        dense[i - 1][j - 1] = parse_token(v).map_err(|e| err(ln, e))?;
+    }
+    Ok((rows, cols, dense))
+}
+
+/// The three file names of a PLinOpt scheme from the name of its `_L.sms` file.
+fn sms_siblings(l_path: &Path) -> Result<[std::path::PathBuf; 3], SchemeError> {
+    let name = file_name(l_path);
+    let Some(stem) = name.strip_suffix("_L.sms") else {
+        return Err(import_err(
+            l_path,
+            "a PLinOpt scheme is three files PREFIX_L.sms, PREFIX_R.sms and PREFIX_P.sms: give the _L.sms one",
+        ));
+    };
+    let sib = |x: &str| l_path.with_file_name(format!("{stem}_{x}.sms"));
+    Ok([l_path.to_path_buf(), sib("R"), sib("P")])
+}
+
+/// A scheme from the text of the three PLinOpt `.sms` matrices (L, R and P, in this order;
+/// `path` names the scheme in messages and, without its `_L.sms` suffix, gives its name).
+/// Coefficients stay rational: the result is a [`super::RationalScheme`], not verified here.
+pub fn plinopt_sms_from_strs(
+    l: &str,
+    r: &str,
+    p: &str,
+    path: &Path,
+) -> Result<super::RationalScheme, SchemeError> {
+    let (lr, mk, lu) = sms_matrix(l, path)?;
+    let (rr, kn, rv) = sms_matrix(r, path)?;
+    let (mn, pr, pw) = sms_matrix(p, path)?;
+    if lr != rr || lr != pr {
+        return Err(import_err(
+            path,
+            format!("the ranks disagree: L has {lr} rows, R {rr} rows, P {pr} columns"),
+        ));
+    }
+    let dims = dims_from_counts(mk, kn, mn).ok_or_else(|| {
+        import_err(
+            path,
+            format!("L's {mk}, R's {kn} and P's {mn} entries are not m*k, k*n, m*n of any <m,k,n>"),
+        )
+    })?;
+    check_dims(path, dims)?;
+    let q = |rows: Vec<Vec<Frac>>| -> Vec<Vec<super::Rational>> {
+        rows.into_iter()
+            .map(|row| {
+                row.into_iter()
+                    // parse_token bounds numerator and denominator by MAX_COEFF, so both fit.
+                    .map(|f| super::Rational::new(f.num as i64, f.den as i64))
+                    .collect()
+            })
+            .collect()
+    };
+    let name = file_name(path);
+    let name = name.strip_suffix("_L.sms").unwrap_or(&name).to_string();
+    super::RationalScheme::new(
+        name,
+        dims,
+        q(lu),
+        q(rv),
+        q(pw),
+        json!({ "imported_from": file_name(path), "format": "PLinOpt .sms (L, R, P)" }),
+    )
+}
+
+/// Imports a PLinOpt scheme (github.com/jgdumas/plinopt, `data/`): three sparse-matrix files
+/// `PREFIX_L.sms`, `PREFIX_R.sms`, `PREFIX_P.sms`, each a header `rows cols type` then 1-based
+/// `row col value` triplets and an optional `0 0 0` end marker (`#` starts a comment). L has one
+/// row per product over A's entries, R one per product over B's, P one row per entry of C with
+/// one column per product, all row-major (checked against `4x4x4_48_rational`, whose 4,096
+/// Brent equations hold over Q with exactly this reading and fail with any transposition).
+/// Values are integers or fractions `p/q`; they are kept exactly. `l_path` is the `_L.sms` file.
+pub fn plinopt_sms(l_path: impl AsRef<Path>) -> Result<super::RationalScheme, SchemeError> {
+    let l_path = l_path.as_ref();
+    let [l, r, p] = sms_siblings(l_path)?;
+    plinopt_sms_from_strs(&read_text(&l)?, &read_text(&r)?, &read_text(&p)?, l_path)
+}
+
 /// Reads a flips `.exp` file (see [`flips_exp_from_str`]).
 pub fn flips_exp(path: impl AsRef<Path>) -> Result<Scheme, SchemeError> {
     let path = path.as_ref();
@@ -1249,6 +1403,115 @@ fn npy_shape(header: &str) -> Option<Vec<u64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A scheme's U, V and W as PLinOpt's three `.sms` texts (L = U, R = V, P = W), with
+    /// product `scaled` multiplied by (2, 1/2, 1) in L and R so that fractions appear.
+    fn sms_texts(s: &Scheme, scaled: Option<usize>) -> [String; 3] {
+        let f = |rows: &[Vec<i64>], num: i64, den: i64, only: Option<usize>| {
+            let mut t = format!("# test\n{} {} R\n", rows.len(), rows[0].len());
+            for (i, row) in rows.iter().enumerate() {
+                for (j, &c) in row.iter().enumerate() {
+                    if c != 0 {
+                        let (p, q) = if only.is_none_or(|o| o == i) {
+                            (c * num, den)
+                        } else {
+                            (c, 1)
+                        };
+                        let g = gcd(p as i128, q as i128) as i64;
+                        let (p, q) = (p / g, q / g);
+                        if q == 1 {
+                            t += &format!("{} {} {p}\n", i + 1, j + 1);
+                        } else {
+                            t += &format!("{} {} {p}/{q}  # a comment\n", i + 1, j + 1);
+                        }
+                    }
+                }
+            }
+            t + "0 0 0\n"
+        };
+        match scaled {
+            Some(r) => [
+                f(s.u(), 2, 1, Some(r)),
+                f(s.v(), 1, 2, Some(r)),
+                f(s.w(), 1, 1, None),
+            ],
+            None => [
+                f(s.u(), 1, 1, None),
+                f(s.v(), 1, 1, None),
+                f(s.w(), 1, 1, None),
+            ],
+        }
+    }
+
+    #[test]
+    fn plinopt_sms_reads_row_major_l_r_p_exactly() {
+        let st = Scheme::strassen();
+        let path = Path::new("dir/strassen_L.sms");
+        let [l, r, p] = sms_texts(&st, None);
+        let q = plinopt_sms_from_strs(&l, &r, &p, path).unwrap();
+        assert_eq!((q.dims(), q.rank(), q.name()), ((2, 2, 2), 7, "strassen"));
+        assert!(q.verify().is_valid());
+        assert_eq!(q.to_integral().unwrap().u(), st.u());
+        // Fractions are kept exactly and still verify; the rescaling recovers Strassen.
+        let [l, r, p] = sms_texts(&st, Some(2));
+        assert!(l.contains(" 2\n") && r.contains("/2"), "{l}{r}");
+        let q = plinopt_sms_from_strs(&l, &r, &p, path).unwrap();
+        assert!(!q.is_integral() && q.verify().is_valid());
+        assert!(q.to_integral().unwrap().verify().is_valid());
+        // Swapping L and R (B's entries read as A's) is the transposed product: not exact.
+        let [l, r, p] = sms_texts(&st, None);
+        let swapped = plinopt_sms_from_strs(&r, &l, &p, path).unwrap();
+        assert!(!swapped.verify().is_valid());
+        // A wrong value fails the exact check.
+        let bad = l.replacen("1 1 1\n", "1 1 1/3\n", 1);
+        assert_ne!(bad, l);
+        assert!(!plinopt_sms_from_strs(&bad, &r, &p, path)
+            .unwrap()
+            .verify()
+            .is_valid());
+    }
+
+    #[test]
+    fn plinopt_sms_refuses_malformed_files() {
+        let st = Scheme::strassen();
+        let [l, r, p] = sms_texts(&st, None);
+        let path = Path::new("s_L.sms");
+        let cases: Vec<(String, &str, &str)> = vec![
+            (String::new(), "empty file", "L"),
+            ("7 4\n".into(), "is not `rows cols type`", "L"),
+            ("x 4 M\n".into(), "must be integers", "L"),
+            ("0 4 M\n".into(), "empty or too large", "L"),
+            ("99999 99999 M\n".into(), "empty or too large", "L"),
+            (l.replace("0 0 0\n", "8 1 1\n"), "outside the 7 x 4", "L"),
+            (l.replace("0 0 0\n", "1 0 1\n"), "1-based", "L"),
+            (l.replace("0 0 0\n", "1 1 1\n"), "given twice", "L"),
+            (
+                l.replace("0 0 0\n", "0 0 0\n1 2 1\n"),
+                "after the `0 0 0`",
+                "L",
+            ),
+            (l.replace("0 0 0\n", "2 2 x\n"), "symbolic coefficient", "L"),
+            (l.replace("0 0 0\n", "2 2 1/0\n"), "malformed fraction", "L"),
+            (
+                l.replace("0 0 0\n", "2 2 1 1\n"),
+                "is not `row col value`",
+                "L",
+            ),
+            (l.replace("7 4 R", "6 4 R"), "outside the 6 x 4", "L"),
+            (r.replace("7 4 R", "8 4 R"), "ranks disagree", "R"),
+            (r.replace("7 4 R", "7 6 R"), "not m*k, k*n, m*n", "R"),
+        ];
+        for (text, want, which) in cases {
+            let got = match which {
+                "L" => plinopt_sms_from_strs(&text, &r, &p, path),
+                _ => plinopt_sms_from_strs(&l, &text, &p, path),
+            };
+            let e = got.expect_err(want).to_string();
+            assert!(e.contains(want), "{want}: {e}");
+        }
+        let e = plinopt_sms("dir/strassen.sms").unwrap_err().to_string();
+        assert!(e.contains("_L.sms"), "{e}");
+    }
 
     /// Strassen's scheme in the FastMatrixMultiplication layout, written by hand: `w` is indexed
     /// by C^T, i.e. its columns are c11, c21, c12, c22.
