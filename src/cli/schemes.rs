@@ -100,12 +100,7 @@ fn detect_format(file: &Path) -> crate::Result<ImportFormat> {
         Some("sms") => return Ok(ImportFormat::Plinopt),
         _ => {}
     }
-    let text = crate::fsio::read_bounded(file, crate::fsio::MAX_SCHEME_FILE).map_err(|e| {
-        crate::scheme::SchemeError::Read {
-            path: file.to_path_buf(),
-            source: e,
-        }
-    })?;
+    let text = crate::scheme::read_scheme_text(file)?;
     let first = text.lines().map(str::trim).find(|l| !l.is_empty());
     Ok(match first {
         Some(l) if l.starts_with('{') => ImportFormat::Perminov,

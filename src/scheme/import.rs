@@ -44,6 +44,7 @@
 //!
 //! Imported schemes are not verified here: callers (e.g. `strass import`) verify them exactly.
 
+use super::read_scheme_text as read_text;
 use super::{Scheme, SchemeError};
 use serde_json::json;
 use std::path::Path;
@@ -366,13 +367,7 @@ pub fn fast_matmul_from_str(text: &str, path: &Path) -> Result<Scheme, SchemeErr
 /// Reads a fast-matmul text file (see [`fast_matmul_from_str`]).
 pub fn fast_matmul(path: impl AsRef<Path>) -> Result<Scheme, SchemeError> {
     let path = path.as_ref();
-    let text = crate::fsio::read_bounded(path, crate::fsio::MAX_SCHEME_FILE).map_err(|e| {
-        SchemeError::Read {
-            path: path.to_path_buf(),
-            source: e,
-        }
-    })?;
-    fast_matmul_from_str(&text, path)
+    fast_matmul_from_str(&read_text(path)?, path)
 }
 
 /// The file's name, for the scheme name and the provenance.
@@ -387,14 +382,6 @@ fn file_stem(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "imported".into())
-}
-
-/// Reads a text file of at most [`crate::fsio::MAX_SCHEME_FILE`] bytes.
-fn read_text(path: &Path) -> Result<String, SchemeError> {
-    crate::fsio::read_bounded(path, crate::fsio::MAX_SCHEME_FILE).map_err(|e| SchemeError::Read {
-        path: path.to_path_buf(),
-        source: e,
-    })
 }
 
 /// Refuses dimensions that are zero or whose tensor exceeds [`super::MAX_TENSOR`], before

@@ -56,13 +56,7 @@ impl Scheme {
     /// The result is well-formed but not yet verified.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, SchemeError> {
         let path = path.as_ref();
-        let text = crate::fsio::read_bounded(path, crate::fsio::MAX_SCHEME_FILE).map_err(|e| {
-            SchemeError::Read {
-                path: path.to_path_buf(),
-                source: e,
-            }
-        })?;
-        Self::from_json_str(&text, path)
+        Self::from_json_str(&read_scheme_text(path)?, path)
     }
 
     /// Loads a scheme file and verifies it exactly; an invalid scheme is
@@ -132,4 +126,13 @@ impl Scheme {
         )
         .map_err(|e| field_error(path, e))
     }
+}
+
+/// The text of a scheme file (a regular file of at most [`crate::fsio::MAX_SCHEME_FILE`] bytes),
+/// with a read error naming the file: what every scheme loader and importer reads with.
+pub(crate) fn read_scheme_text(path: &Path) -> Result<String, SchemeError> {
+    crate::fsio::read_bounded(path, crate::fsio::MAX_SCHEME_FILE).map_err(|e| SchemeError::Read {
+        path: path.to_path_buf(),
+        source: e,
+    })
 }

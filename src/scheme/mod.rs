@@ -14,6 +14,7 @@ pub mod expand;
 pub mod format;
 pub mod import;
 mod io;
+pub(crate) use io::read_scheme_text;
 pub mod kron;
 pub mod orient;
 pub mod rational;

@@ -237,13 +237,7 @@ impl RationalScheme {
     /// [`crate::fsio::MAX_SCHEME_FILE`] bytes). The result is well-formed but not yet verified.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, SchemeError> {
         let path = path.as_ref();
-        let text = crate::fsio::read_bounded(path, crate::fsio::MAX_SCHEME_FILE).map_err(|e| {
-            SchemeError::Read {
-                path: path.to_path_buf(),
-                source: e,
-            }
-        })?;
-        Self::from_json_str(&text, path)
+        Self::from_json_str(&super::read_scheme_text(path)?, path)
     }
 
     /// The scheme as JSON, rows on one line each: `strass-scheme/1` (integers only, readable by
